@@ -1,0 +1,1 @@
+//! Deterministic, realistic demo data for actlog: a partner, its customers and their activity.

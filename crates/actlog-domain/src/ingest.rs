@@ -1,0 +1,524 @@
+//! Reading a batch of records sent for ingest: a JSON array, NDJSON, or a whole Partner Center
+//! audit-records response, validated into [`AuditRecord`]s before anything is stored.
+//!
+//! Every record of a batch is checked, and every problem is reported with the record's position,
+//! so that a client can fix a batch in one round trip. A batch with any problem is refused whole.
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+use crate::record::{Attributes, AuditRecord, KeyValue};
+use crate::time::OperationDate;
+
+/// Longest accepted identifier (`id`, `customerId`, `operationType`, …), in characters.
+pub const MAX_SHORT_FIELD: usize = 512;
+/// Deepest nesting of arrays and objects accepted in a body.
+pub const MAX_DEPTH: usize = 64;
+/// How many per-record problems one error report lists at most.
+const MAX_REPORTED: usize = 20;
+
+/// Why a batch was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    #[error("the body holds no records")]
+    Empty,
+    #[error("the body holds more than {max} records; split it into smaller batches")]
+    TooMany { max: usize },
+    #[error("the body is not valid UTF-8 (first bad byte at offset {offset})")]
+    NotUtf8 { offset: usize },
+    #[error("the body nests arrays or objects deeper than {max} levels (line {line})")]
+    TooDeep { max: usize, line: usize },
+    #[error("{} record(s) are invalid; nothing was stored", .0.len())]
+    Invalid(Vec<RecordProblem>),
+}
+
+/// One problem with one record of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record {index} (line {line}): {message}")]
+pub struct RecordProblem {
+    /// Position of the record in the batch, from 0.
+    pub index: usize,
+    /// Line of the body where the record starts, from 1.
+    pub line: usize,
+    pub message: String,
+}
+
+/// A record as a client sends it; checked by [`validate`] before it becomes an [`AuditRecord`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RecordInput {
+    id: Option<String>,
+    partner_id: Option<String>,
+    customer_id: Option<String>,
+    customer_name: Option<String>,
+    user_principal_name: Option<String>,
+    application_id: Option<String>,
+    resource_type: Option<String>,
+    resource_old_value: Option<Box<RawValue>>,
+    resource_new_value: Option<Box<RawValue>>,
+    operation_type: Option<String>,
+    operation_date: Option<String>,
+    operation_status: Option<String>,
+    customized_data: Option<Vec<KeyValue>>,
+    session_id: Option<String>,
+    original_correlation_id: Option<String>,
+    #[allow(dead_code)]
+    attributes: Option<IgnoredAny>,
+}
+
+/// A whole Partner Center `GET /auditrecords` response: only its items matter here.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    items: Vec<&'a RawValue>,
+}
+
+/// Reads a batch body into validated records for `partner_id`.
+///
+/// `new_id` supplies an id for each record that has none. `max_records` bounds the batch.
+pub fn parse_batch(
+    body: &[u8],
+    partner_id: &str,
+    max_records: usize,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<Vec<AuditRecord>, BatchError> {
+    let text = std::str::from_utf8(body).map_err(|e| BatchError::NotUtf8 {
+        offset: e.valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(offset) = too_deep_at(text, MAX_DEPTH) {
+        return Err(BatchError::TooDeep {
+            max: MAX_DEPTH,
+            line: line_of(text, offset),
+        });
+    }
+    let raws = split_values(text, max_records)?;
+    if raws.is_empty() {
+        return Err(BatchError::Empty);
+    }
+    let mut records = Vec::with_capacity(raws.len());
+    let mut problems = Vec::new();
+    for (index, (offset, raw)) in raws.into_iter().enumerate() {
+        match parse_record(raw, partner_id, new_id) {
+            Ok(record) => records.push(record),
+            Err(message) => {
+                let line = line_of(text, offset);
+                problems.push(RecordProblem {
+                    index,
+                    line,
+                    message,
+                });
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(records)
+    } else {
+        problems.truncate(MAX_REPORTED);
+        Err(BatchError::Invalid(problems))
+    }
+}
+
+/// Splits a body into its records' JSON texts, each with its byte offset.
+fn split_values(text: &str, max_records: usize) -> Result<Vec<(usize, &str)>, BatchError> {
+    let start = text.len() - text.trim_start().len();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    let mut values = Vec::new();
+    loop {
+        let offset = stream.byte_offset();
+        match stream.next() {
+            None => break,
+            Some(Ok(raw)) => values.push((offset + leading_space(&text[offset..]), raw)),
+            Some(Err(e)) => {
+                let line = e.line().max(1);
+                let message = format!("not valid JSON: {e}");
+                let index = values.len();
+                return Err(BatchError::Invalid(vec![RecordProblem {
+                    index,
+                    line,
+                    message,
+                }]));
+            }
+        }
+        if values.len() > max_records {
+            return Err(BatchError::TooMany { max: max_records });
+        }
+    }
+    if let [(offset, only)] = values[..] {
+        let inner = only.get();
+        if inner.starts_with('[') {
+            return array_items(text, offset, inner, max_records);
+        }
+        if inner.starts_with('{') {
+            if let Ok(envelope) = serde_json::from_str::<Envelope>(inner) {
+                return envelope_items(text, envelope, max_records);
+            }
+        }
+    }
+    debug_assert!(values.first().is_none_or(|(o, _)| *o >= start));
+    Ok(values.into_iter().map(|(o, raw)| (o, raw.get())).collect())
+}
+
+fn array_items<'a>(
+    text: &'a str,
+    offset: usize,
+    inner: &'a str,
+    max_records: usize,
+) -> Result<Vec<(usize, &'a str)>, BatchError> {
+    let items: Vec<&RawValue> = serde_json::from_str(inner).map_err(|e| {
+        let message = format!("not valid JSON: {e}");
+        BatchError::Invalid(vec![RecordProblem {
+            index: 0,
+            line: line_of(text, offset),
+            message,
+        }])
+    })?;
+    if items.len() > max_records {
+        return Err(BatchError::TooMany { max: max_records });
+    }
+    Ok(items
+        .into_iter()
+        .map(|raw| (offset_in(text, raw.get()), raw.get()))
+        .collect())
+}
+
+fn envelope_items<'a>(
+    text: &'a str,
+    envelope: Envelope<'a>,
+    max_records: usize,
+) -> Result<Vec<(usize, &'a str)>, BatchError> {
+    if envelope.items.len() > max_records {
+        return Err(BatchError::TooMany { max: max_records });
+    }
+    Ok(envelope
+        .items
+        .into_iter()
+        .map(|raw| (offset_in(text, raw.get()), raw.get()))
+        .collect())
+}
+
+/// The byte offset of `part`, a slice borrowed from `text`.
+fn offset_in(text: &str, part: &str) -> usize {
+    (part.as_ptr() as usize)
+        .saturating_sub(text.as_ptr() as usize)
+        .min(text.len())
+}
+
+/// The offset where nesting first exceeds `max`, by a scan that skips string contents.
+/// serde_json skips nested values without a depth limit, so the limit is checked here.
+fn too_deep_at(text: &str, max: usize) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn leading_space(text: &str) -> usize {
+    text.len() - text.trim_start().len()
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    1 + text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+/// Reads and validates one record's JSON text.
+pub fn parse_record(
+    json: &str,
+    partner_id: &str,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<AuditRecord, String> {
+    let input: RecordInput = serde_json::from_str(json).map_err(|e| {
+        let text = e.to_string();
+        // serde_json appends " at line L column C" relative to the record; the caller names the line.
+        match text.rfind(" at line ") {
+            Some(cut) => text[..cut].to_owned(),
+            None => text,
+        }
+    })?;
+    validate(input, partner_id, new_id)
+}
+
+fn validate(
+    input: RecordInput,
+    partner_id: &str,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<AuditRecord, String> {
+    if let Some(named) = &input.partner_id {
+        if named != partner_id {
+            return Err(format!(
+                "partnerId is `{named}`, but these credentials write for partner `{partner_id}`"
+            ));
+        }
+    }
+    let id = match input.id {
+        Some(id) => short("id", id)?,
+        None => new_id(),
+    };
+    let operation_type = input
+        .operation_type
+        .ok_or("missing field `operationType`")?;
+    let operation_date = input
+        .operation_date
+        .ok_or("missing field `operationDate`")?;
+    let operation_date =
+        OperationDate::parse_rfc3339(&operation_date).map_err(|e| format!("operationDate: {e}"))?;
+    Ok(AuditRecord {
+        id,
+        partner_id: partner_id.to_owned(),
+        customer_id: optional_short("customerId", input.customer_id)?,
+        customer_name: optional_text("customerName", input.customer_name)?,
+        user_principal_name: optional_text("userPrincipalName", input.user_principal_name)?,
+        application_id: optional_text("applicationId", input.application_id)?,
+        resource_type: optional_short("resourceType", input.resource_type)?,
+        resource_old_value: resource_value("resourceOldValue", input.resource_old_value)?,
+        resource_new_value: resource_value("resourceNewValue", input.resource_new_value)?,
+        operation_type: short("operationType", operation_type)?,
+        operation_date,
+        operation_status: optional_short("operationStatus", input.operation_status)?,
+        customized_data: customized_data(input.customized_data)?,
+        session_id: optional_short("sessionId", input.session_id)?,
+        original_correlation_id: optional_short(
+            "originalCorrelationId",
+            input.original_correlation_id,
+        )?,
+        attributes: Attributes::audit_record(),
+    })
+}
+
+/// An identifier or code: not empty, bounded, no control characters.
+fn short(field: &str, value: String) -> Result<String, String> {
+    if value.is_empty() {
+        return Err(format!("{field} is empty"));
+    }
+    if value.chars().count() > MAX_SHORT_FIELD {
+        return Err(format!(
+            "{field} is longer than {MAX_SHORT_FIELD} characters"
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{field} contains a control character"));
+    }
+    Ok(value)
+}
+
+fn optional_short(field: &str, value: Option<String>) -> Result<Option<String>, String> {
+    value.map(|v| short(field, v)).transpose()
+}
+
+/// Free text: anything but NUL, which no backend can store faithfully.
+fn text(field: &str, value: String) -> Result<String, String> {
+    if value.contains('\0') {
+        return Err(format!("{field} contains a NUL character (\\u0000)"));
+    }
+    Ok(value)
+}
+
+fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, String> {
+    value.map(|v| text(field, v)).transpose()
+}
+
+/// `resourceOldValue` / `resourceNewValue`: a string is kept as its exact text; a JSON object or
+/// array is accepted too and kept exactly as it was written.
+fn resource_value(field: &str, raw: Option<Box<RawValue>>) -> Result<Option<String>, String> {
+    let Some(raw) = raw else { return Ok(None) };
+    let json = raw.get();
+    let value = match json.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(json).map_err(|e| format!("{field}: {e}"))?,
+        Some(b'{' | b'[') => json.to_owned(),
+        _ => {
+            return Err(format!(
+                "{field} must be a string or a JSON object, not `{json}`"
+            ));
+        }
+    };
+    text(field, value).map(Some)
+}
+
+fn customized_data(items: Option<Vec<KeyValue>>) -> Result<Option<Vec<KeyValue>>, String> {
+    let Some(items) = items else { return Ok(None) };
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("customizedData[{i}]");
+        text(&field, item.key.clone())?;
+        if let Some(value) = &item.value {
+            text(&field, value.clone())?;
+        }
+    }
+    Ok(Some(items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("generated-{n}")
+        }
+    }
+
+    fn parse(body: &str) -> Result<Vec<AuditRecord>, BatchError> {
+        parse_batch(body.as_bytes(), "p1", 100, &mut ids())
+    }
+
+    const MINIMAL: &str =
+        r#"{"operationType":"create_order","operationDate":"2024-01-02T03:04:05Z"}"#;
+
+    #[test]
+    fn arrays_ndjson_and_envelopes_give_the_same_records() {
+        let array = parse(&format!("[{MINIMAL},{MINIMAL}]")).unwrap();
+        let ndjson = parse(&format!("{MINIMAL}\n\n{MINIMAL}\n")).unwrap();
+        let envelope = parse(&format!(
+            r#"{{"totalCount":2,"items":[{MINIMAL},{MINIMAL}]}}"#
+        ));
+        assert_eq!(array.len(), 2);
+        assert_eq!(array, ndjson);
+        assert_eq!(array, envelope.unwrap());
+        assert_eq!(array[1].id, "generated-2");
+    }
+
+    #[test]
+    fn a_single_ndjson_record_is_a_batch_of_one() {
+        let records = parse(MINIMAL).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].operation_type, "create_order");
+    }
+
+    #[test]
+    fn every_bad_record_is_reported_with_its_line() {
+        let body = format!(
+            "{MINIMAL}\n{{\"operationDate\":\"2024-01-02T03:04:05Z\"}}\n{MINIMAL}\n{{\"operationType\":\"x\",\"operationDate\":\"nope\"}}"
+        );
+        let Err(BatchError::Invalid(problems)) = parse(&body) else {
+            panic!("accepted")
+        };
+        assert_eq!(problems.len(), 2);
+        assert_eq!((problems[0].index, problems[0].line), (1, 2));
+        assert!(
+            problems[0].message.contains("operationType"),
+            "{}",
+            problems[0].message
+        );
+        assert_eq!((problems[1].index, problems[1].line), (3, 4));
+        assert!(problems[1].message.contains("nope"));
+    }
+
+    #[test]
+    fn wrong_types_unknown_fields_and_broken_json_are_refused() {
+        for body in [
+            r#"{"operationType":5,"operationDate":"2024-01-02T03:04:05Z"}"#,
+            r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","colour":"red"}"#,
+            r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","resourceNewValue":7}"#,
+            r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","customizedData":[{"key":"a","value":1}]}"#,
+            r#"{"operationType":"x","#,
+            r#"[{"operationType":"x"},"#,
+            r#"{"operationType":"","operationDate":"2024-01-02T03:04:05Z"}"#,
+            r#"{"operationType":"a\u0000b","operationDate":"2024-01-02T03:04:05Z"}"#,
+            r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","customerName":"a\u0000"}"#,
+            "42",
+        ] {
+            assert!(
+                matches!(parse(body), Err(BatchError::Invalid(_))),
+                "{body} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let deep = format!(
+            r#"{{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","resourceNewValue":{}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert_eq!(
+            parse(&deep).unwrap_err(),
+            BatchError::TooDeep {
+                max: MAX_DEPTH,
+                line: 1
+            }
+        );
+        // Brackets inside strings are text, not nesting.
+        let quoted = format!(
+            r#"{{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","customerName":"{}\"{}"}}"#,
+            "[".repeat(1000),
+            "{".repeat(1000)
+        );
+        assert_eq!(parse(&quoted).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn invalid_utf8_and_empty_bodies_are_refused() {
+        let err = parse_batch(b"[{\"a\":\"\xff\"}]", "p1", 10, &mut ids()).unwrap_err();
+        assert_eq!(err, BatchError::NotUtf8 { offset: 7 });
+        assert_eq!(parse("  \n").unwrap_err(), BatchError::Empty);
+        assert_eq!(parse("[]").unwrap_err(), BatchError::Empty);
+    }
+
+    #[test]
+    fn batches_over_the_limit_are_refused() {
+        let body = format!("[{}]", vec![MINIMAL; 101].join(","));
+        assert_eq!(parse(&body).unwrap_err(), BatchError::TooMany { max: 100 });
+        let ndjson = vec![MINIMAL; 101].join("\n");
+        assert_eq!(
+            parse(&ndjson).unwrap_err(),
+            BatchError::TooMany { max: 100 }
+        );
+    }
+
+    #[test]
+    fn another_partners_id_is_refused() {
+        let body =
+            r#"{"partnerId":"p2","operationType":"x","operationDate":"2024-01-02T03:04:05Z"}"#;
+        let Err(BatchError::Invalid(problems)) = parse(body) else {
+            panic!("accepted")
+        };
+        assert!(problems[0].message.contains("p2"));
+    }
+
+    #[test]
+    fn resource_values_keep_their_exact_text() {
+        let body = r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z",
+            "resourceOldValue":"{\"Quantity\": 5,  \"Name\":\"Caff\u00e8\"}",
+            "resourceNewValue":{"Quantity" :  6}}"#;
+        let record = &parse(body).unwrap()[0];
+        assert_eq!(
+            record.resource_old_value.as_deref(),
+            Some("{\"Quantity\": 5,  \"Name\":\"Caffè\"}")
+        );
+        assert_eq!(
+            record.resource_new_value.as_deref(),
+            Some(r#"{"Quantity" :  6}"#)
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        assert_eq!(parse(&format!("\u{feff}{MINIMAL}")).unwrap().len(), 1);
+    }
+}

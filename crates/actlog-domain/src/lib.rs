@@ -1,0 +1,20 @@
+//! actlog's domain: the audit record and everything that can be said about it without I/O.
+//!
+//! - [`record`]: the `AuditRecord`, Partner Center's shape, field for field.
+//! - [`ingest`]: reading and validating a batch a client sends.
+//! - [`time`]: instants with Partner Center's 100 ns precision, and the date forms of queries.
+//! - [`catalog`]: operation types, resource types and statuses with English and Italian labels.
+//! - [`filter`]: the filter model and its reference evaluation.
+//! - [`query`]: windows, pages and positions.
+//! - [`cursor`]: signed, self-contained continuation tokens.
+
+pub mod catalog;
+pub mod cursor;
+pub mod filter;
+pub mod ingest;
+pub mod query;
+pub mod record;
+pub mod time;
+
+pub use record::{AuditRecord, KeyValue};
+pub use time::OperationDate;

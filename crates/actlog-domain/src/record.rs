@@ -1,0 +1,98 @@
+//! The audit record: Partner Center's `AuditRecord`, field for field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::OperationDate;
+
+/// One action a partner took, as stored and as returned by the API.
+///
+/// Field names and shapes are Partner Center's (camelCase JSON), so that records exported
+/// from Partner Center, or written by tools made for it, load without conversion. Absent
+/// optional fields stay absent on the way out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    /// Unique per partner; the idempotency key when the client chose it.
+    pub id: String,
+    /// The partner tenant the record belongs to (always the caller's).
+    pub partner_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+    /// The partner user (or application identity) that acted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<String>,
+    /// A wire value such as `order`; unknown values are kept as they came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// The resource before the action: JSON serialized in a string, byte for byte as received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_old_value: Option<String>,
+    /// The resource after the action, as [`Self::resource_old_value`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_new_value: Option<String>,
+    /// A wire value such as `create_order`; unknown values are kept as they came.
+    pub operation_type: String,
+    pub operation_date: OperationDate,
+    /// `succeeded`, `failed`, `progress` or `decline` (others are kept as they came).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customized_data: Option<Vec<KeyValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_correlation_id: Option<String>,
+    /// Always `{"objectType": "AuditRecord"}`, as Partner Center writes it.
+    #[serde(default = "Attributes::audit_record", skip_deserializing)]
+    pub attributes: Attributes,
+}
+
+/// One entry of `customizedData`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+/// The `attributes` object Partner Center puts on every resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attributes {
+    pub object_type: String,
+}
+
+impl Attributes {
+    pub fn audit_record() -> Self {
+        Attributes {
+            object_type: "AuditRecord".to_owned(),
+        }
+    }
+}
+
+impl Default for Attributes {
+    fn default() -> Self {
+        Self::audit_record()
+    }
+}
+
+impl AuditRecord {
+    /// `customizedData` as stored: compact JSON, or `None` when the record has none.
+    pub fn customized_data_json(&self) -> Option<String> {
+        let items = self.customized_data.as_ref()?;
+        Some(serde_json::to_string(items).expect("key/value lists always serialize"))
+    }
+
+    /// The value of a `customizedData` key, if present.
+    pub fn customized(&self, key: &str) -> Option<&str> {
+        self.customized_data
+            .as_deref()?
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_deref())
+    }
+}

@@ -1,0 +1,357 @@
+//! Instants as actlog stores them, and the date forms Partner Center clients send.
+//!
+//! An [`OperationDate`] is a count of 100-nanosecond ticks since the Unix epoch: exactly the
+//! seven fractional digits Partner Center writes (`2017-06-15T22:56:05.0589308Z`), held in an
+//! `i64` so that every backend can index and compare it as a plain integer.
+
+use std::fmt;
+
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Ticks (100 ns) per second.
+const TICKS_PER_SECOND: i64 = 10_000_000;
+
+/// An instant with 100 ns precision, UTC, between the years 1 and 9999.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OperationDate(i64);
+
+/// Why a date or time could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error(
+        "`{0}` is not a date: use yyyy-mm-dd, RFC 3339 (2017-06-15T22:56:05.0589308Z) \
+         or M/d/yyyy h:mm:ss AM"
+    )]
+    Unrecognized(String),
+    #[error("`{0}` has more than 7 fractional digits of a second; actlog keeps 100 ns")]
+    TooPrecise(String),
+    #[error("`{0}` is outside the years 1 to 9999")]
+    OutOfRange(String),
+    #[error("`{0}` has no time zone offset: write it in UTC with a trailing Z, or with +hh:mm")]
+    NoOffset(String),
+}
+
+impl OperationDate {
+    /// The earliest and latest instants actlog accepts.
+    pub const MIN: OperationDate = OperationDate(-621_355_968_000_000_000);
+    pub const MAX: OperationDate = OperationDate(2_534_023_007_999_999_999);
+
+    /// From ticks since the Unix epoch, as stored.
+    pub fn from_ticks(ticks: i64) -> Self {
+        OperationDate(ticks)
+    }
+
+    /// Ticks since the Unix epoch, as stored.
+    pub fn ticks(self) -> i64 {
+        self.0
+    }
+
+    /// From a timestamp; fails when the timestamp carries precision finer than 100 ns.
+    pub fn from_timestamp(ts: Timestamp) -> Option<Self> {
+        let nanos = ts.as_nanosecond();
+        if nanos % 100 != 0 {
+            return None;
+        }
+        let ticks = i64::try_from(nanos / 100).ok()?;
+        let date = OperationDate(ticks);
+        (Self::MIN..=Self::MAX).contains(&date).then_some(date)
+    }
+
+    /// The same instant as a jiff timestamp.
+    pub fn timestamp(self) -> Timestamp {
+        Timestamp::from_nanosecond(i128::from(self.0) * 100).expect("ticks are kept within range")
+    }
+
+    /// Parses an RFC 3339 instant that names its offset (`Z` or `+hh:mm`).
+    pub fn parse_rfc3339(text: &str) -> Result<Self, DateError> {
+        let ts: Timestamp = match text.parse() {
+            Ok(ts) => ts,
+            Err(_) if text.parse::<DateTime>().is_ok() => {
+                return Err(DateError::NoOffset(text.to_owned()));
+            }
+            Err(_) => return Err(DateError::Unrecognized(text.to_owned())),
+        };
+        Self::checked(ts, text)
+    }
+
+    fn checked(ts: Timestamp, text: &str) -> Result<Self, DateError> {
+        if ts.as_nanosecond() % 100 != 0 {
+            return Err(DateError::TooPrecise(text.to_owned()));
+        }
+        Self::from_timestamp(ts).ok_or_else(|| DateError::OutOfRange(text.to_owned()))
+    }
+
+    /// This instant moved by a signed duration, clamped to the accepted range.
+    pub fn saturating_add(self, duration: SignedDuration) -> Self {
+        let delta = duration.as_nanos() / 100;
+        let ticks = i128::from(self.0).saturating_add(delta);
+        let clamped = ticks.clamp(i128::from(Self::MIN.0), i128::from(Self::MAX.0));
+        OperationDate(clamped as i64)
+    }
+}
+
+impl fmt::Display for OperationDate {
+    /// Partner Center's form: always UTC, always seven fractional digits.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seconds = self.0.div_euclid(TICKS_PER_SECOND);
+        let fraction = self.0.rem_euclid(TICKS_PER_SECOND);
+        let ts = Timestamp::from_second(seconds).map_err(|_| fmt::Error)?;
+        let dt = ts.to_zoned(TimeZone::UTC).datetime();
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
+            dt.year(),
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second(),
+            fraction
+        )
+    }
+}
+
+impl Serialize for OperationDate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for OperationDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        OperationDate::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A date or instant given in a query (`startDate`, `endDate`, the dashboard's From / To).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryDate {
+    /// A calendar day without a time: the whole day is meant.
+    Day(Date),
+    /// An exact instant.
+    Instant(OperationDate),
+}
+
+impl QueryDate {
+    /// Parses every form Partner Center clients send: `yyyy-mm-dd`; RFC 3339 (a missing offset
+    /// means UTC); and the .NET forms `M/d/yyyy h:mm:ss AM` (en-US) and `MM/dd/yyyy HH:mm:ss`
+    /// (invariant culture), with or without the time.
+    pub fn parse(text: &str) -> Result<Self, DateError> {
+        let text = text.trim();
+        if let Ok(date) = text.parse::<Date>() {
+            if text.len() == 10 {
+                return Ok(QueryDate::Day(date));
+            }
+        }
+        if let Ok(ts) = text.parse::<Timestamp>() {
+            return OperationDate::checked(ts, text).map(QueryDate::Instant);
+        }
+        if let Ok(dt) = text.parse::<DateTime>() {
+            return utc_instant(dt, text).map(QueryDate::Instant);
+        }
+        parse_dotnet(text).ok_or_else(|| DateError::Unrecognized(text.to_owned()))?
+    }
+
+    /// The first instant this date covers, reading a bare day in `tz`.
+    pub fn start(self, tz: &TimeZone) -> OperationDate {
+        match self {
+            QueryDate::Instant(at) => at,
+            QueryDate::Day(day) => day_start(day, tz),
+        }
+    }
+
+    /// The instant just after this date: the next midnight for a bare day (so an end date
+    /// includes its whole day), the instant itself otherwise.
+    pub fn end_exclusive(self, tz: &TimeZone) -> OperationDate {
+        match self {
+            QueryDate::Instant(at) => at,
+            QueryDate::Day(day) => match day.tomorrow() {
+                Ok(next) => day_start(next, tz),
+                Err(_) => OperationDate::MAX,
+            },
+        }
+    }
+}
+
+/// Midnight at the start of `day` in `tz`, clamped to the accepted range.
+pub fn day_start(day: Date, tz: &TimeZone) -> OperationDate {
+    day.to_datetime(Time::midnight())
+        .to_zoned(tz.clone())
+        .ok()
+        .and_then(|z| OperationDate::from_timestamp(z.timestamp()))
+        .unwrap_or(if day.year() < 1 {
+            OperationDate::MIN
+        } else {
+            OperationDate::MAX
+        })
+}
+
+fn utc_instant(dt: DateTime, text: &str) -> Result<OperationDate, DateError> {
+    let ts = dt
+        .to_zoned(TimeZone::UTC)
+        .map_err(|_| DateError::OutOfRange(text.to_owned()))?
+        .timestamp();
+    OperationDate::checked(ts, text)
+}
+
+/// `M/d/yyyy[ h:mm[:ss][ AM|PM]]`, as .NET writes dates for en-US and the invariant culture.
+fn parse_dotnet(text: &str) -> Option<Result<QueryDate, DateError>> {
+    let mut parts = text.split_whitespace();
+    let date_part = parts.next()?;
+    let time_part = parts.next();
+    let meridiem = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    let mut fields = date_part.split('/');
+    let month: i8 = small_number(fields.next()?, 2)?;
+    let day: i8 = small_number(fields.next()?, 2)?;
+    let year_text = fields.next()?;
+    if fields.next().is_some() || year_text.len() != 4 {
+        return None;
+    }
+    let year: i16 = year_text.parse().ok()?;
+    let date = Date::new(year, month, day).ok()?;
+    let Some(time_part) = time_part else {
+        return Some(Ok(QueryDate::Day(date)));
+    };
+    let time = parse_dotnet_time(time_part, meridiem)?;
+    Some(utc_instant(date.to_datetime(time), text).map(QueryDate::Instant))
+}
+
+fn parse_dotnet_time(text: &str, meridiem: Option<&str>) -> Option<Time> {
+    let mut fields = text.split(':');
+    let mut hour: i8 = small_number(fields.next()?, 2)?;
+    let minute: i8 = small_number(fields.next()?, 2)?;
+    let second: i8 = match fields.next() {
+        Some(s) => small_number(s, 2)?,
+        None => 0,
+    };
+    if fields.next().is_some() {
+        return None;
+    }
+    match meridiem.map(str::to_ascii_uppercase).as_deref() {
+        None => {}
+        Some(m @ ("AM" | "PM")) => {
+            if !(1..=12).contains(&hour) {
+                return None;
+            }
+            hour %= 12;
+            if m == "PM" {
+                hour += 12;
+            }
+        }
+        Some(_) => return None,
+    }
+    Time::new(hour, minute, second, 0).ok()
+}
+
+fn small_number<T: std::str::FromStr>(text: &str, max_len: usize) -> Option<T> {
+    let ok = !text.is_empty() && text.len() <= max_len && text.bytes().all(|b| b.is_ascii_digit());
+    if ok { text.parse().ok() } else { None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instant(text: &str) -> String {
+        match QueryDate::parse(text).unwrap() {
+            QueryDate::Instant(at) => at.to_string(),
+            QueryDate::Day(day) => panic!("{text} parsed as the day {day}"),
+        }
+    }
+
+    #[test]
+    fn partner_center_dates_round_trip_with_seven_digits() {
+        let text = "2017-06-15T22:56:05.0589308Z";
+        assert_eq!(
+            OperationDate::parse_rfc3339(text).unwrap().to_string(),
+            text
+        );
+    }
+
+    #[test]
+    fn offsets_are_converted_to_utc() {
+        let at = OperationDate::parse_rfc3339("2017-06-15T15:56:04.077-07:00").unwrap();
+        assert_eq!(at.to_string(), "2017-06-15T22:56:04.0770000Z");
+    }
+
+    #[test]
+    fn nanosecond_precision_is_refused_not_truncated() {
+        let err = OperationDate::parse_rfc3339("2017-06-15T22:56:05.058930812Z").unwrap_err();
+        assert!(matches!(err, DateError::TooPrecise(_)));
+        assert!(OperationDate::parse_rfc3339("2017-06-15T22:56:05.058930800Z").is_ok());
+    }
+
+    #[test]
+    fn a_record_date_without_offset_is_refused() {
+        let err = OperationDate::parse_rfc3339("2017-06-15T22:56:05").unwrap_err();
+        assert!(matches!(err, DateError::NoOffset(_)));
+    }
+
+    #[test]
+    fn dates_before_the_epoch_format_correctly() {
+        let at = OperationDate::parse_rfc3339("1969-12-31T23:59:59.9999999Z").unwrap();
+        assert_eq!(at.ticks(), -1);
+        assert_eq!(at.to_string(), "1969-12-31T23:59:59.9999999Z");
+    }
+
+    #[test]
+    fn query_dates_accept_every_partner_center_form() {
+        let day = QueryDate::parse("2017-06-01").unwrap();
+        assert_eq!(day, QueryDate::Day(jiff::civil::date(2017, 6, 1)));
+        assert_eq!(
+            instant("6/1/2017 12:00:00 AM"),
+            "2017-06-01T00:00:00.0000000Z"
+        );
+        assert_eq!(
+            instant("6/1/2017 12:30:00 PM"),
+            "2017-06-01T12:30:00.0000000Z"
+        );
+        assert_eq!(
+            instant("06/01/2017 23:05:09"),
+            "2017-06-01T23:05:09.0000000Z"
+        );
+        assert_eq!(
+            instant("2017-06-01T10:00:00+02:00"),
+            "2017-06-01T08:00:00.0000000Z"
+        );
+        assert_eq!(
+            instant("2017-06-01T10:00:00"),
+            "2017-06-01T10:00:00.0000000Z"
+        );
+        assert_eq!(QueryDate::parse("6/1/2017").unwrap(), day);
+    }
+
+    #[test]
+    fn malformed_query_dates_are_refused() {
+        for bad in [
+            "",
+            "yesterday",
+            "13/1/2017",
+            "6/31/2017",
+            "6/1/17",
+            "6/1/2017 13:00:00 PM",
+            "6/1/2017 0:00:00 AM",
+            "2017-02-30",
+            "2017-06-01T25:00:00Z",
+            "6/1/2017 1:2:3:4",
+        ] {
+            assert!(QueryDate::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_bare_end_day_includes_the_whole_day() {
+        let day = QueryDate::parse("2017-06-01").unwrap();
+        let end = day.end_exclusive(&TimeZone::UTC);
+        assert_eq!(end.to_string(), "2017-06-02T00:00:00.0000000Z");
+        let rome = TimeZone::get("Europe/Rome").unwrap();
+        assert_eq!(day.start(&rome).to_string(), "2017-05-31T22:00:00.0000000Z");
+    }
+}

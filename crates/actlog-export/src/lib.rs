@@ -1,0 +1,1 @@
+//! The export engine: records to Excel-safe CSV, XLSX and NDJSON, streamed.

@@ -1,0 +1,125 @@
+//! The store interface: what actlog needs from a database, in domain terms.
+//!
+//! Records are append-only: the writer can add and never change or remove (retention is a
+//! separate, explicit capability). Every method takes the partner the caller acts for, so no
+//! read or write can cross partners. Backends (`actlog-sqlite`, later `actlog-postgres`)
+//! implement [`Store`]; the server holds one as `Arc<dyn Store>`, picked from the database URL.
+//! [`sql`] holds the filter translation both SQL backends share.
+
+pub mod sql;
+
+use actlog_domain::AuditRecord;
+use actlog_domain::query::{PageRequest, Position, Query};
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+/// A failure of the database itself (not of the caller's input).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store is saturated; the caller should retry later.
+    #[error("the store is busy; retry shortly")]
+    Busy,
+    /// The database failed; the message is for logs, not for clients.
+    #[error("database failure: {0}")]
+    Database(String),
+}
+
+/// Why a batch was not stored. Nothing of the batch is stored in either case.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Records whose ids are already stored with different content.
+    #[error("ids already used by records with different content: {}", .0.join(", "))]
+    Conflict(Vec<String>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an accepted batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AppendReport {
+    /// Records newly stored.
+    pub stored: usize,
+    /// Records that were already stored with the same content (retries).
+    pub unchanged: usize,
+}
+
+/// One page of a newest-first walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub records: Vec<AuditRecord>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<Position>,
+    /// The snapshot the walk reads (the request's, or the newest sequence at the first page).
+    pub snapshot: i64,
+}
+
+/// A stream of records, newest first.
+pub type RecordStream = BoxStream<'static, Result<AuditRecord, StoreError>>;
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scopes {
+    pub read: bool,
+    pub write: bool,
+}
+
+/// A stored API key (its secret is never stored, only its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The public part of the key, shown in listings.
+    pub id: String,
+    pub partner_id: String,
+    pub scopes: Scopes,
+    pub label: String,
+}
+
+/// Writing records.
+#[async_trait]
+pub trait RecordWriter: Send + Sync {
+    /// Stores a batch for `partner`: all of it or nothing, and only returns once the batch is
+    /// durable. Records whose id is already stored with the same content are skipped; with
+    /// other content the whole batch is refused with [`AppendError::Conflict`].
+    async fn append(
+        &self,
+        partner: &str,
+        records: Vec<AuditRecord>,
+    ) -> Result<AppendReport, AppendError>;
+}
+
+/// Reading records.
+#[async_trait]
+pub trait RecordReader: Send + Sync {
+    /// One page, newest first by `(operationDate, seq)`.
+    async fn page(&self, partner: &str, request: &PageRequest) -> Result<Page, StoreError>;
+
+    /// One record by id.
+    async fn get(&self, partner: &str, id: &str) -> Result<Option<AuditRecord>, StoreError>;
+
+    /// How many records a query covers.
+    async fn count(&self, partner: &str, query: &Query) -> Result<u64, StoreError>;
+
+    /// Every record a query covers, newest first, streamed with bounded memory.
+    fn scan(&self, partner: &str, query: &Query) -> RecordStream;
+}
+
+/// Partners, API keys and deployment secrets.
+#[async_trait]
+pub trait Tenancy: Send + Sync {
+    /// Creates the partner if it is new; returns whether it was created.
+    async fn ensure_partner(&self, partner: &str) -> Result<bool, StoreError>;
+
+    /// Stores a new API key (the partner must exist).
+    async fn add_api_key(&self, key: &ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError>;
+
+    /// The key whose secret hashes to `secret_hash`.
+    async fn api_key(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError>;
+
+    /// The deployment secret called `name`: stored on first use (`candidate`), the same for
+    /// every server sharing the database afterwards.
+    async fn secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError>;
+}
+
+/// Everything a backend provides.
+pub trait Store: RecordWriter + RecordReader + Tenancy + std::fmt::Debug + 'static {}
+
+impl<T: RecordWriter + RecordReader + Tenancy + std::fmt::Debug + 'static> Store for T {}
