@@ -1,1 +1,159 @@
-fn main() {}
+//! `actlog`: the one binary. Each subcommand lives in its own module; settings in [`config`].
+
+mod apikey;
+mod config;
+mod demo;
+mod import;
+mod progress;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{DatabaseUrl, Settings};
+
+/// Customer activity logs for partner platforms.
+#[derive(Debug, Parser)]
+#[command(name = "actlog", version, about)]
+struct Cli {
+    /// Settings file (default: ./actlog.toml when present).
+    #[arg(long, global = true, env = "ACTLOG_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// `--database`, shared by every command that touches data.
+#[derive(Debug, clap::Args)]
+struct DatabaseArg {
+    /// Database URL: sqlite://PATH (default from the settings: sqlite://actlog.db).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Address to listen on, ADDR:PORT (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+    },
+    /// Start a server on a fresh embedded database seeded with a demo partner.
+    Demo {
+        /// Address to listen on, ADDR:PORT.
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// How many demo records to create.
+        #[arg(long, default_value_t = 40_000)]
+        records: usize,
+    },
+    /// Manage API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// Load records from NDJSON or a Partner Center audit-records response.
+    Import {
+        /// The file to load (`-` for standard input).
+        file: PathBuf,
+        /// The partner the records belong to (created if new).
+        #[arg(long, value_name = "PARTNER_ID")]
+        partner: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Apply the database migrations and report the schema version.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Settings.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApikeyCommand {
+    /// Create a key; the key is printed once, as the last line.
+    Create {
+        /// The partner the key acts for (created if new).
+        #[arg(long, value_name = "PARTNER_ID")]
+        partner: String,
+        /// What the key may do: read, write, or read,write.
+        #[arg(long, default_value = "read")]
+        scopes: String,
+        /// A note saying who uses the key.
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example settings file.
+    Example,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let result = runtime.map_err(anyhow::Error::from).and_then(|rt| rt.block_on(run(cli)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ACTLOG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = || Settings::load(cli.config.as_deref());
+    let database = |arg: &DatabaseArg| -> anyhow::Result<DatabaseUrl> {
+        match &arg.database {
+            Some(url) => DatabaseUrl::parse(url),
+            None => Ok(settings()?.database),
+        }
+    };
+    match &cli.command {
+        Command::Serve { database: db, listen } => {
+            let mut settings = settings()?;
+            settings.database = database(db)?;
+            if let Some(listen) = listen {
+                settings.listen = config::parse_listen(listen)?;
+            }
+            serve::run(settings).await
+        }
+        Command::Demo { listen, records } => demo::run(config::parse_listen(listen)?, *records).await,
+        Command::Apikey { command: ApikeyCommand::Create { partner, scopes, label, database: db } } => {
+            apikey::create(&database(db)?, partner, scopes, label).await
+        }
+        Command::Import { file, partner, database: db } => import::run(&database(db)?, file, partner).await,
+        Command::Migrate { database: db } => {
+            let url = database(db)?;
+            serve::open_store(&url).await?;
+            println!("{url}: schema up to date");
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Example } => {
+            print!("{}", config::EXAMPLE);
+            Ok(())
+        }
+    }
+}

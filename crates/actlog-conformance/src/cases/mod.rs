@@ -1,0 +1,27 @@
+//! The cases, grouped by what they check. Each takes a fresh, empty store and panics on failure.
+
+mod append;
+mod filters;
+mod pages;
+mod records;
+mod tenancy;
+
+pub use append::{
+    concurrent_single_record_appends_are_all_stored,
+    conflicting_batches_store_nothing_and_name_the_ids, duplicate_ids_inside_one_batch,
+    retried_batches_store_nothing_new,
+};
+pub use filters::{
+    compound_filters_and_free_text_match_the_reference,
+    every_field_and_operator_matches_the_reference, windows_include_the_start_and_exclude_the_end,
+};
+pub use pages::{
+    count_matches_a_full_walk, scan_streams_the_same_records_as_a_walk,
+    walks_ignore_records_appended_during_the_walk,
+    walks_return_every_record_once_at_every_page_size,
+};
+pub use records::{
+    get_finds_by_id_within_the_partner_only, pages_are_newest_first_with_ties_in_insertion_order,
+    partners_never_see_each_others_records, records_round_trip_every_field,
+};
+pub use tenancy::partners_api_keys_and_secrets;

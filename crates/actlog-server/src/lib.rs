@@ -1,0 +1,85 @@
+//! actlog's HTTP server.
+//!
+//! [`app`] builds the whole router from an [`AppState`], so tests drive it without a socket;
+//! [`serve`] runs it on a listener the caller bound, until `shutdown` resolves.
+//!
+//! - [`records`]: `/v1/auditrecords`, the Partner Center–compatible API.
+//! - [`auth`]: the principal every route acts for; [`keys`]: API keys.
+//! - [`params`]: the query string, Partner Center's way.
+//! - [`error`]: the problem documents every failure is answered with.
+
+pub mod auth;
+pub mod error;
+pub mod keys;
+pub mod params;
+pub mod records;
+pub mod state;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tracing::Instrument;
+
+pub use state::{AppState, Clock, Limits, SystemClock};
+
+use crate::error::{ApiError, Code};
+
+/// The OpenAPI description of the API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(records::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/openapi.json", get(openapi))
+        .fallback(|| async { ApiError::new(Code::NotFound, "no such endpoint; see /v1/openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(Code::MethodNotAllowed, "this endpoint does not take that method; see /v1/openapi.json")
+        })
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+async fn openapi() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Gives every request an id (the caller's `x-request-id`, or a new one), logs failures with it
+/// and returns it in the response.
+async fn request_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        span.in_scope(|| tracing::warn!(%status, "request refused"));
+    } else if status.is_server_error() {
+        span.in_scope(|| tracing::error!(%status, "request failed"));
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

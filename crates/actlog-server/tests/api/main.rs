@@ -1,0 +1,6 @@
+//! The HTTP API against a real SQLite store: ingest, query, access, and every bad input.
+
+mod access;
+mod ingest;
+mod query;
+mod support;

@@ -1,0 +1,177 @@
+//! Settings: defaults, then a TOML file, then `ACTLOG_*` environment variables, then flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use actlog_server::Limits;
+
+/// Where the records live, from a URL such as `sqlite://actlog.db`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        let url = url.trim();
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                bail!("the database URL `{url}` names no file: write sqlite://PATH, e.g. sqlite://actlog.db");
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        bail!("the database URL `{url}` is neither sqlite://PATH nor postgres://…")
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    /// Never prints a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => write!(f, "{}", redact_password(url)),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((credentials, host)) = rest.rsplit_once('@') else { return url.to_owned() };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// The settings file, every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database: Option<String>,
+    listen: Option<String>,
+    limits: Option<FileLimits>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    max_batch_records: Option<usize>,
+    max_body_bytes: Option<usize>,
+    max_concurrent_ingest: Option<usize>,
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The database every command uses unless given `--database`.
+    pub database: DatabaseUrl,
+    /// The address `actlog serve` listens on.
+    pub listen: SocketAddr,
+    pub limits: Limits,
+}
+
+/// The file read when `--config` / `ACTLOG_CONFIG` name none, if it exists.
+pub const DEFAULT_FILE: &str = "actlog.toml";
+
+impl Settings {
+    /// Defaults, overlaid with the file (`path`, else `actlog.toml` when present) and the
+    /// environment. Flags are applied by the caller.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Settings> {
+        let file = match path {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_FILE).exists() => read_file(Path::new(DEFAULT_FILE))?,
+            None => FileSettings::default(),
+        };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let database = env("ACTLOG_DATABASE").or(file.database).unwrap_or_else(|| "sqlite://actlog.db".into());
+        let listen = env("ACTLOG_LISTEN").or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let mut limits = Limits::default();
+        if let Some(l) = file.limits {
+            limits.max_batch_records = l.max_batch_records.unwrap_or(limits.max_batch_records);
+            limits.max_body_bytes = l.max_body_bytes.unwrap_or(limits.max_body_bytes);
+            limits.max_concurrent_ingest = l.max_concurrent_ingest.unwrap_or(limits.max_concurrent_ingest);
+        }
+        if limits.max_batch_records == 0 || limits.max_body_bytes == 0 || limits.max_concurrent_ingest == 0 {
+            bail!("limits must be at least 1");
+        }
+        Ok(Settings { database: DatabaseUrl::parse(&database)?, listen: parse_listen(&listen)?, limits })
+    }
+}
+
+pub fn parse_listen(text: &str) -> anyhow::Result<SocketAddr> {
+    text.parse().with_context(|| format!("`{text}` is not an address to listen on: write ADDR:PORT, e.g. 127.0.0.1:8080"))
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the settings file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("the settings file {} is not valid", path.display()))
+}
+
+/// The commented example `actlog config example` prints.
+pub const EXAMPLE: &str = r#"# actlog settings. Every entry is optional; the values shown are the defaults.
+# Precedence: these defaults < this file < ACTLOG_* environment variables < command-line flags.
+# actlog reads ./actlog.toml when present, or the file named by --config / ACTLOG_CONFIG.
+
+# Where records, users and keys are kept (ACTLOG_DATABASE, --database).
+#   sqlite://PATH       an embedded SQLite file (created if missing)
+#   postgres://USER@HOST/DB   PostgreSQL (not available in this version)
+database = "sqlite://actlog.db"
+
+# The address `actlog serve` listens on (ACTLOG_LISTEN, --listen).
+listen = "127.0.0.1:8080"
+
+[limits]
+# Most records one POST /v1/auditrecords may carry; more is answered 413.
+max_batch_records = 10000
+# Most bytes one request body may have; more is answered 413.
+max_body_bytes = 33554432
+# Most ingest requests handled at once; more are answered 503 with Retry-After.
+max_concurrent_ingest = 256
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_debug_output() {
+        let url = DatabaseUrl::parse("postgres://actlog:s3cret@db.internal/actlog").unwrap();
+        let shown = format!("{url:?} {url}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("actlog:***@db.internal"), "{shown}");
+    }
+
+    #[test]
+    fn the_example_is_valid_and_states_the_defaults() {
+        let file: FileSettings = toml::from_str(EXAMPLE).unwrap();
+        let limits = file.limits.unwrap();
+        assert_eq!(limits.max_batch_records, Some(Limits::default().max_batch_records));
+        assert_eq!(limits.max_body_bytes, Some(Limits::default().max_body_bytes));
+        assert_eq!(limits.max_concurrent_ingest, Some(Limits::default().max_concurrent_ingest));
+        assert_eq!(file.database.as_deref(), Some("sqlite://actlog.db"));
+    }
+
+    #[test]
+    fn bad_urls_and_addresses_are_explained() {
+        assert!(DatabaseUrl::parse("mysql://x").unwrap_err().to_string().contains("sqlite://PATH"));
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert!(parse_listen("localhost").unwrap_err().to_string().contains("ADDR:PORT"));
+        let bad: Result<FileSettings, _> = toml::from_str("databse = \"x\"");
+        assert!(bad.unwrap_err().to_string().contains("databse"));
+    }
+}

@@ -1,0 +1,56 @@
+//! `actlog demo`: a fresh embedded database, seeded with a realistic demo partner, served.
+
+use std::net::SocketAddr;
+
+use actlog_demo::DemoSpec;
+use actlog_store::{AppendError, Scopes, Store};
+
+use crate::config::DatabaseUrl;
+use crate::progress;
+use crate::serve::{self, open_store};
+
+pub async fn run(listen: SocketAddr, records: usize) -> anyhow::Result<()> {
+    // Bind first: a busy port should fail before a minute of seeding, not after.
+    let listener = serve::bind(listen).await?;
+    let dir = std::env::temp_dir().join(format!("actlog-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = DatabaseUrl::Sqlite(dir.join("demo.db"));
+    let store = open_store(&url).await?;
+    let now = jiff::Timestamp::now();
+    let mut spec = DemoSpec::standard(now);
+    spec.records = records;
+    seed(store.as_ref(), &spec).await?;
+    let scopes = Scopes { read: true, write: true };
+    let (_, key) = actlog_server::keys::create(store.as_ref(), &spec.partner_id, scopes, "demo").await?;
+    let addr = listener.local_addr()?;
+    println!();
+    println!("actlog demo is running at http://{addr}/");
+    println!("  database:  {url}");
+    println!("  partner:   {} ({} records over the last six months)", spec.partner_id, spec.records);
+    println!("  API key (read,write):");
+    println!("    {key}");
+    println!("  try:       curl -H 'Authorization: Bearer {key}' 'http://{addr}/v1/auditrecords?size=5'");
+    println!("  API description: http://{addr}/v1/openapi.json");
+    println!("Press Ctrl-C to stop.");
+    serve::serve_on(listener, store, actlog_server::Limits::default()).await
+}
+
+async fn seed(store: &dyn Store, spec: &DemoSpec) -> anyhow::Result<()> {
+    store.ensure_partner(&spec.partner_id).await?;
+    let bar = progress::bar(Some(spec.records as u64), "seeding demo records");
+    let mut batch = Vec::with_capacity(1_000);
+    let mut records = actlog_demo::generate(spec).peekable();
+    while let Some(record) = records.next() {
+        batch.push(record);
+        if batch.len() == 1_000 || records.peek().is_none() {
+            let n = batch.len() as u64;
+            store.append(&spec.partner_id, std::mem::take(&mut batch)).await.map_err(|e| match e {
+                AppendError::Conflict(ids) => anyhow::anyhow!("demo data has duplicate ids: {ids:?}"),
+                AppendError::Store(e) => e.into(),
+            })?;
+            bar.inc(n);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
