@@ -1,0 +1,177 @@
+//! Walks, counts and scans agree, and a walk is stable while records keep arriving.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actlog_domain::OperationDate;
+use actlog_domain::filter::Filter;
+use actlog_domain::query::{PageRequest, Query, Window};
+use actlog_store::Store;
+use futures::StreamExt;
+
+use crate::data::{DAY, DataSet, base_date};
+use crate::support::{
+    append_all, assert_records, bare, everything, expected, scan_all, walk, window_of_data,
+};
+
+/// Days 2 to 28 of the data sets' month.
+fn inner_window() -> Window {
+    let day = |n: i64| OperationDate::from_ticks(base_date().ticks() + n * DAY);
+    Window {
+        start: day(2),
+        end: Some(day(28)),
+    }
+}
+
+fn filtered(json: &str) -> Query {
+    Query {
+        window: inner_window(),
+        filter: Some(Filter::parse(json).unwrap()),
+    }
+}
+
+/// Pages of 1, 7 and 500 return each record of the window once, in order.
+pub async fn walks_return_every_record_once_at_every_page_size(store: Arc<dyn Store>) {
+    let partner = "partner-walks";
+    let records = DataSet::new(partner, "p", 21).take(1_200);
+    append_all(&*store, partner, &records, 250).await;
+    let query = Query {
+        window: inner_window(),
+        filter: None,
+    };
+    let want = expected(&records, &query);
+    assert!(want.len() > 900 && want.len() < records.len());
+    for size in [1, 7, 500] {
+        let got = walk(&*store, partner, &query, size).await;
+        assert_records(&got, &want, &format!("walk by {size}"));
+    }
+    let query = filtered(r#"{"Field":"CustomerId","Value":"cust-alpha","Operator":"equals"}"#);
+    let want = expected(&records, &query);
+    assert_records(&walk(&*store, partner, &query, 7).await, &want, "filtered walk");
+}
+
+/// A walk sees the records that existed at its first page, each once, however many records
+/// are appended meanwhile, older or newer than its position or tied with it.
+pub async fn walks_ignore_records_appended_during_the_walk(store: Arc<dyn Store>) {
+    let partner = "partner-moving";
+    let initial = DataSet::new(partner, "i", 17).take(300);
+    append_all(&*store, partner, &initial, 100).await;
+    let query = Query {
+        window: inner_window(),
+        filter: None,
+    };
+    let want = expected(&initial, &query);
+    let stop = Arc::new(AtomicBool::new(false));
+    let background = tokio::spawn({
+        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+        async move {
+            let mut more = DataSet::new(partner, "bg", 18);
+            let mut appended = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let batch = more.take(5);
+                store.append(partner, batch.clone()).await.expect("append");
+                appended.extend(batch);
+                tokio::task::yield_now().await;
+            }
+            appended
+        }
+    });
+    let mut request = PageRequest {
+        query: query.clone(),
+        size: 7,
+        after: None,
+        snapshot: None,
+    };
+    let (mut got, mut added) = (Vec::new(), Vec::new());
+    loop {
+        let page = store.page(partner, &request).await.expect("page");
+        if let Some(last) = page.records.last() {
+            let at = last.operation_date.ticks();
+            for (n, ticks) in [at - 1, at, at + 1].into_iter().enumerate() {
+                added.push(bare(partner, &format!("fg-{}-{n}", got.len()), ticks));
+            }
+            let batch = added[added.len() - 3..].to_vec();
+            store.append(partner, batch).await.expect("append");
+        }
+        got.extend(page.records);
+        let Some(next) = page.next else { break };
+        request.after = Some(next);
+        request.snapshot = Some(page.snapshot);
+        assert!(got.len() <= want.len(), "the walk returned more than existed");
+    }
+    stop.store(true, Ordering::Relaxed);
+    added.extend(background.await.expect("background appends"));
+    assert!(added.len() > 100, "records must arrive during the walk");
+    assert_records(&got, &want, "walk during appends");
+    let everything_now = walk(&*store, partner, &everything(), 500).await;
+    let ids: BTreeSet<&str> = everything_now.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), everything_now.len(), "a later walk repeats a record");
+    assert_eq!(ids.len(), initial.len() + added.len(), "a later walk sees them all");
+}
+
+/// `count` is the number of records a full walk returns.
+pub async fn count_matches_a_full_walk(store: Arc<dyn Store>) {
+    let partner = "partner-count";
+    let records = DataSet::new(partner, "n", 31).take(700);
+    append_all(&*store, partner, &records, 700).await;
+    let queries = [
+        everything(),
+        Query {
+            window: inner_window(),
+            filter: None,
+        },
+        filtered(r#"{"Field":"CompanyName","Value":"società","Operator":"substring"}"#),
+        filtered(r#"{"Field":"OperationStatus","Value":"failed","Operator":"not_equals"}"#),
+        filtered(r#"{"Field":"Text","Value":"needle-xyz","Operator":"substring"}"#),
+    ];
+    for query in queries {
+        let walked = walk(&*store, partner, &query, 100).await;
+        assert_eq!(walked.len(), expected(&records, &query).len(), "{query:?}");
+        let count = store.count(partner, &query).await.expect("count");
+        assert_eq!(count, walked.len() as u64, "count of {query:?}");
+    }
+}
+
+/// `scan` streams what a walk returns, newest first, and a scan dropped half-way frees its
+/// resources (the store keeps answering after many of them).
+pub async fn scan_streams_the_same_records_as_a_walk(store: Arc<dyn Store>) {
+    let partner = "partner-scan";
+    let records = DataSet::new(partner, "s", 41).take(2_500);
+    append_all(&*store, partner, &records, 500).await;
+    let queries = [
+        everything(),
+        filtered(r#"{"Field":"ResourceType","Value":"ORDER","Operator":"equals"}"#),
+    ];
+    for query in queries {
+        let walked = walk(&*store, partner, &query, 500).await;
+        assert_records(&walked, &expected(&records, &query), "walk");
+        assert_records(&scan_all(&*store, partner, &query).await, &walked, "scan");
+    }
+    for _ in 0..20 {
+        let mut stream = store.scan(partner, &window_query());
+        for _ in 0..10 {
+            stream.next().await.expect("a record").expect("no error");
+        }
+    }
+    let page = tokio::time::timeout(Duration::from_secs(20), async {
+        let request = PageRequest {
+            query: everything(),
+            size: 1,
+            after: None,
+            snapshot: None,
+        };
+        store.page(partner, &request).await
+    })
+    .await
+    .expect("abandoned scans must not block the store");
+    assert_eq!(page.expect("page").records.len(), 1);
+}
+
+fn window_query() -> Query {
+    Query {
+        window: window_of_data(),
+        filter: None,
+    }
+}

@@ -1,0 +1,48 @@
+//! Partners, API keys and deployment secrets.
+
+use std::sync::Arc;
+
+use actlog_store::{ApiKey, Scopes, Store};
+
+/// A partner is created once; keys are found by their secret's hash, with their partner and
+/// scopes; a deployment secret keeps its first value for ever.
+pub async fn partners_api_keys_and_secrets(store: Arc<dyn Store>) {
+    assert!(store.ensure_partner("partner-t").await.unwrap(), "new partner");
+    assert!(!store.ensure_partner("partner-t").await.unwrap(), "existing partner");
+    assert!(store.ensure_partner("Partner-T").await.unwrap(), "ids are exact");
+    assert!(store.ensure_partner("partner-u").await.unwrap());
+
+    let reader = ApiKey {
+        id: "key-read".into(),
+        partner_id: "partner-t".into(),
+        scopes: Scopes {
+            read: true,
+            write: false,
+        },
+        label: "Dashboard export — «Società»".into(),
+    };
+    let writer = ApiKey {
+        id: "key-write".into(),
+        partner_id: "partner-u".into(),
+        scopes: Scopes {
+            read: false,
+            write: true,
+        },
+        label: String::new(),
+    };
+    let (read_hash, write_hash) = ([7u8; 32], [0u8; 32]);
+    store.add_api_key(&reader, &read_hash).await.unwrap();
+    store.add_api_key(&writer, &write_hash).await.unwrap();
+    assert_eq!(store.api_key(&read_hash).await.unwrap(), Some(reader));
+    assert_eq!(store.api_key(&write_hash).await.unwrap(), Some(writer));
+    let mut unknown = read_hash;
+    unknown[31] ^= 1;
+    assert_eq!(store.api_key(&unknown).await.unwrap(), None);
+
+    let first = store.secret("cursor", b"first".to_vec()).await.unwrap();
+    assert_eq!(first, b"first");
+    let again = store.secret("cursor", b"second".to_vec()).await.unwrap();
+    assert_eq!(again, b"first", "a secret keeps its first value");
+    let other = store.secret("other", vec![0, 255, 1]).await.unwrap();
+    assert_eq!(other, [0, 255, 1], "secrets are bytes, named separately");
+}
