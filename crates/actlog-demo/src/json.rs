@@ -20,17 +20,20 @@ impl Obj {
         }
     }
 
+    /// Keys are our own identifiers (`LineItems`, `ObjectType`), which need no escaping.
     fn key(&mut self, key: &str) {
+        debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric()), "{key}");
         if self.buf.len() > 1 {
             self.buf.push(',');
         }
-        self.buf.push_str(&quote(key));
-        self.buf.push(':');
+        self.buf.push('"');
+        self.buf.push_str(key);
+        self.buf.push_str("\":");
     }
 
     pub(crate) fn str(mut self, key: &str, value: &str) -> Self {
         self.key(key);
-        self.buf.push_str(&quote(value));
+        push_quoted(&mut self.buf, value);
         self
     }
 
@@ -87,7 +90,21 @@ pub(crate) fn strings<'a, I: IntoIterator<Item = &'a str>>(items: I) -> String {
 
 /// A JSON string literal.
 pub(crate) fn quote(text: &str) -> String {
-    serde_json::to_string(text).expect("strings always serialize")
+    let mut out = String::with_capacity(text.len() + 2);
+    push_quoted(&mut out, text);
+    out
+}
+
+/// Appends a JSON string literal; most values (ids, names) need no escaping, and skipping the
+/// escaper for them keeps generation fast even in unoptimized test builds.
+fn push_quoted(buf: &mut String, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.push('"');
+        buf.push_str(text);
+        buf.push('"');
+    } else {
+        buf.push_str(&serde_json::to_string(text).expect("strings always serialize"));
+    }
 }
 
 /// Partner Center's link object: `{"Uri":…,"Method":"GET","Headers":[]}`.
@@ -107,11 +124,11 @@ pub(crate) fn kv(key: &str, value: impl Into<String>) -> KeyValue {
     }
 }
 
-/// A `customizedData` entry whose value is `null`.
-pub(crate) fn kv_null(key: &str) -> KeyValue {
+/// A `customizedData` entry whose value may be `null`.
+pub(crate) fn kv_opt(key: &str, value: Option<&str>) -> KeyValue {
     KeyValue {
         key: key.to_owned(),
-        value: None,
+        value: value.map(str::to_owned),
     }
 }
 
@@ -179,6 +196,21 @@ mod tests {
         );
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["Id"], "a\"b");
+    }
+
+    #[test]
+    fn quoting_matches_serde_json() {
+        for text in [
+            "plain",
+            "Caffè \"Il Moro\"",
+            "a\\b",
+            "tab\there",
+            "x\u{7f}y",
+            "株式会社 🚀",
+            "",
+        ] {
+            assert_eq!(quote(text), serde_json::to_string(text).unwrap());
+        }
     }
 
     #[test]

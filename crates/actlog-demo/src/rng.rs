@@ -52,8 +52,13 @@ impl Rng {
         self.below(1000) < u64::from(per_mille)
     }
 
-    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.index(items.len())]
+    pub(crate) fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.index(items.len())]
+    }
+
+    /// A uniformly chosen item, or `None` from an empty slice.
+    pub(crate) fn pick_opt<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        (!items.is_empty()).then(|| self.pick(items))
     }
 
     /// An index drawn with the given relative weights (at least one must be non-zero).
@@ -82,7 +87,7 @@ impl Rng {
     /// `n` uppercase letters and digits, as in invoice numbers and product keys.
     pub(crate) fn code(&mut self, n: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        (0..n).map(|_| *self.pick(ALPHABET) as char).collect()
+        (0..n).map(|_| self.pick(ALPHABET) as char).collect()
     }
 }
 

@@ -150,10 +150,10 @@ fn split_values(text: &str, max_records: usize) -> Result<Vec<(usize, &str)>, Ba
         if inner.starts_with('[') {
             return array_items(text, offset, inner, max_records);
         }
-        if inner.starts_with('{') {
-            if let Ok(envelope) = serde_json::from_str::<Envelope>(inner) {
-                return envelope_items(text, envelope, max_records);
-            }
+        if inner.starts_with('{')
+            && let Ok(envelope) = serde_json::from_str::<Envelope>(inner)
+        {
+            return envelope_items(text, envelope, max_records);
         }
     }
     debug_assert!(values.first().is_none_or(|(o, _)| *o >= start));
@@ -267,12 +267,12 @@ fn validate(
     partner_id: &str,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<AuditRecord, String> {
-    if let Some(named) = &input.partner_id {
-        if named != partner_id {
-            return Err(format!(
-                "partnerId is `{named}`, but these credentials write for partner `{partner_id}`"
-            ));
-        }
+    if let Some(named) = &input.partner_id
+        && named != partner_id
+    {
+        return Err(format!(
+            "partnerId is `{named}`, but these credentials write for partner `{partner_id}`"
+        ));
     }
     let id = match input.id {
         Some(id) => short("id", id)?,

@@ -14,6 +14,7 @@ pub mod filter;
 pub mod ingest;
 pub mod query;
 pub mod record;
+pub mod roles;
 pub mod time;
 
 pub use record::{AuditRecord, KeyValue};

@@ -142,10 +142,10 @@ impl QueryDate {
     /// (invariant culture), with or without the time.
     pub fn parse(text: &str) -> Result<Self, DateError> {
         let text = text.trim();
-        if let Ok(date) = text.parse::<Date>() {
-            if text.len() == 10 {
-                return Ok(QueryDate::Day(date));
-            }
+        if let Ok(date) = text.parse::<Date>()
+            && text.len() == 10
+        {
+            return Ok(QueryDate::Day(date));
         }
         if let Ok(ts) = text.parse::<Timestamp>() {
             return OperationDate::checked(ts, text).map(QueryDate::Instant);
