@@ -35,9 +35,11 @@ pub enum DateError {
 }
 
 impl OperationDate {
-    /// The earliest and latest instants actlog accepts.
+    /// The earliest instant actlog accepts: 0001-01-01T00:00:00Z.
     pub const MIN: OperationDate = OperationDate(-621_355_968_000_000_000);
-    pub const MAX: OperationDate = OperationDate(2_534_023_007_999_999_999);
+    /// The latest: 9999-12-30T22:00:00.9999999Z, the end of jiff's range (which keeps every
+    /// instant convertible to any time zone).
+    pub const MAX: OperationDate = OperationDate(2_534_022_072_009_999_999);
 
     /// From ticks since the Unix epoch, as stored.
     pub fn from_ticks(ticks: i64) -> Self {
@@ -292,6 +294,16 @@ mod tests {
     fn a_record_date_without_offset_is_refused() {
         let err = OperationDate::parse_rfc3339("2017-06-15T22:56:05").unwrap_err();
         assert!(matches!(err, DateError::NoOffset(_)));
+    }
+
+    #[test]
+    fn the_extremes_convert_and_format() {
+        for at in [OperationDate::MIN, OperationDate::MAX] {
+            let text = at.to_string();
+            assert_eq!(OperationDate::parse_rfc3339(&text), Ok(at), "{text}");
+            assert_eq!(OperationDate::from_timestamp(at.timestamp()), Some(at));
+        }
+        assert_eq!(OperationDate::MAX.saturating_add(SignedDuration::from_hours(1)), OperationDate::MAX);
     }
 
     #[test]

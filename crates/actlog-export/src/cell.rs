@@ -50,6 +50,7 @@ impl Cell<'_> {
 }
 
 /// Whether a spreadsheet could read this text as a formula (OWASP's list of leading characters).
+#[inline]
 pub fn is_dangerous(text: &str) -> bool {
     matches!(
         text.as_bytes().first(),
@@ -58,6 +59,7 @@ pub fn is_dangerous(text: &str) -> bool {
 }
 
 /// Applies both rules to one cell's text.
+#[inline]
 pub(crate) fn prepare(text: &str, marking: Marking, lang: Lang) -> Cell<'_> {
     let dangerous = is_dangerous(text);
     let apostrophe = dangerous && marking == Marking::Apostrophe;
@@ -76,11 +78,17 @@ pub(crate) fn prepare(text: &str, marking: Marking, lang: Lang) -> Cell<'_> {
 
 /// Cuts `text` so that it and the marker fit in `budget` UTF-16 code units; `None` when it
 /// already fits.
+#[inline]
 fn truncate(text: &str, budget: usize, lang: Lang) -> Option<String> {
     // A UTF-8 byte count is never below the UTF-16 count: the common case costs nothing.
     if text.len() <= budget || utf16_len(text) <= budget {
         return None;
     }
+    Some(cut(text, budget, lang))
+}
+
+#[cold]
+fn cut(text: &str, budget: usize, lang: Lang) -> String {
     let total = text.chars().count();
     let marker = match lang {
         Lang::En => format!("… [truncated: {total} characters in total]"),
@@ -99,7 +107,7 @@ fn truncate(text: &str, budget: usize, lang: Lang) -> Option<String> {
     let mut cut = String::with_capacity(end + marker.len());
     cut.push_str(&text[..end]);
     cut.push_str(&marker);
-    Some(cut)
+    cut
 }
 
 /// The length Excel sees.
@@ -169,7 +177,11 @@ mod tests {
         assert!(cell.body.starts_with("éééé"));
 
         let italian = prepare(&text, Marking::Style, Lang::It);
-        assert!(italian.body.ends_with("… [troncato: 40000 caratteri in totale]"));
+        assert!(
+            italian
+                .body
+                .ends_with("… [troncato: 40000 caratteri in totale]")
+        );
     }
 
     #[test]
@@ -189,7 +201,10 @@ mod tests {
         assert!(cell.truncated);
         assert!(utf16_len(&cell.body) <= MAX_CELL_LEN);
         assert!(utf16_len(&cell.body) >= MAX_CELL_LEN - 1);
-        assert!(cell.body.ends_with("[truncated: 20000 characters in total]"));
+        assert!(
+            cell.body
+                .ends_with("[truncated: 20000 characters in total]")
+        );
 
         // 16,000 emoji are 32,000 units: under the limit although 64,000 bytes long.
         let short = "😀".repeat(16_000);

