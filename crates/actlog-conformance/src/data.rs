@@ -297,7 +297,11 @@ mod tests {
             .count();
         assert!(ties > 10, "{ties} ties");
         assert!(records.iter().any(|r| r.customer_id.is_none()));
-        assert!(records.iter().any(|r| r.customer_name.as_deref() == Some("")));
+        assert!(
+            records
+                .iter()
+                .any(|r| r.customer_name.as_deref() == Some(""))
+        );
     }
 
     #[test]

@@ -81,6 +81,8 @@ macro_rules! conformance_tests {
             duplicate_ids_inside_one_batch,
             concurrent_single_record_appends_are_all_stored,
             partners_api_keys_and_secrets,
+            users_keep_roles_partner_and_preferences,
+            sessions_follow_their_user,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

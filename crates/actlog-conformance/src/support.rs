@@ -6,7 +6,12 @@ use actlog_store::Store;
 
 /// Every record a query covers, walked page by page as a client would (continuing from each
 /// page's `next` with its `snapshot`), checking each page's promises on the way.
-pub async fn walk(store: &dyn Store, partner: &str, query: &Query, size: usize) -> Vec<AuditRecord> {
+pub async fn walk(
+    store: &dyn Store,
+    partner: &str,
+    query: &Query,
+    size: usize,
+) -> Vec<AuditRecord> {
     let mut request = PageRequest {
         query: query.clone(),
         size,
@@ -22,7 +27,16 @@ pub async fn walk(store: &dyn Store, partner: &str, query: &Query, size: usize) 
             page.records.len()
         );
         if let Some(snapshot) = request.snapshot {
-            assert_eq!(page.snapshot, snapshot, "a page must keep the walk's snapshot");
+            assert_eq!(
+                page.snapshot, snapshot,
+                "a page must keep the walk's snapshot"
+            );
+        }
+        if request.after.is_some() {
+            assert!(
+                !page.records.is_empty(),
+                "a next position must lead to records"
+            );
         }
         let full = page.records.len() == size;
         out.extend(page.records);
@@ -48,7 +62,7 @@ pub fn expected(appended: &[AuditRecord], query: &Query) -> Vec<AuditRecord> {
         .rev()
         .cloned()
         .collect();
-    out.sort_by(|a, b| b.operation_date.cmp(&a.operation_date));
+    out.sort_by_key(|r| std::cmp::Reverse(r.operation_date));
     out
 }
 
@@ -90,13 +104,19 @@ pub(crate) fn assert_records(actual: &[AuditRecord], expected: &[AuditRecord], w
 }
 
 /// Appends batches of `size`, panicking on failure.
-pub(crate) async fn append_all(store: &dyn Store, partner: &str, records: &[AuditRecord], size: usize) {
+pub(crate) async fn append_all(
+    store: &dyn Store,
+    partner: &str,
+    records: &[AuditRecord],
+    size: usize,
+) {
     for batch in records.chunks(size) {
-        let report = store
-            .append(partner, batch.to_vec())
-            .await
-            .expect("append");
-        assert_eq!(report.stored, batch.len(), "a new batch must be stored whole");
+        let report = store.append(partner, batch.to_vec()).await.expect("append");
+        assert_eq!(
+            report.stored,
+            batch.len(),
+            "a new batch must be stored whole"
+        );
     }
 }
 

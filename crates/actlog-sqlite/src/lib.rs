@@ -1,1 +1,188 @@
-//! The embedded SQLite backend of the actlog store.
+//! The embedded SQLite backend of the actlog store: actlog's default database, one file,
+//! nothing to install (PRODUCT.md §7).
+//!
+//! Why it is built this way:
+//! - **One writer thread, group commit** (`writer`): SQLite has one writer at a time and a
+//!   durable commit costs an fsync, so every write is a job queued to a dedicated thread that
+//!   commits whatever is queued in one transaction (each job in its own savepoint). An append
+//!   returns only once its transaction is fsynced (`synchronous=FULL`, WAL); many clients
+//!   sending one record each share fsyncs. A full queue answers `Busy` at once.
+//! - **Pools of readers** (`read`): WAL lets reads run beside the writer; each read runs on
+//!   a blocking thread with its own connection. Pages are keyset-paginated on
+//!   `(operation_date, seq)` within a snapshot; scans (exports) stream through a bounded
+//!   channel, from a pool of their own so that long exports never hold up pages.
+//! - **Filters** are the shared translation of `actlog_store::sql` in SQLite's spelling
+//!   (`dialect`), with `actlog_fold()` (Rust's Unicode lowercasing) registered on every
+//!   connection (`connection`) so SQL and the reference evaluator agree exactly.
+//! - **Migrations** (`migrate`) are the `.sql` files of `migrations/`, embedded and applied on
+//!   open; an edited or unknown (newer) migration makes `open` fail rather than guess.
+//!
+//! Layout: `rows` maps records to rows, `append` is the ingest job, `partners` caches
+//! partner keys, `tenancy` holds API keys and secrets.
+
+mod append;
+mod connection;
+mod dialect;
+mod error;
+mod identity;
+mod migrate;
+mod partners;
+mod read;
+mod rows;
+mod tenancy;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use actlog_domain::AuditRecord;
+use actlog_domain::query::{PageRequest, Query};
+use actlog_store::{
+    AppendError, AppendReport, Page, RecordReader, RecordStream, RecordWriter, StoreError,
+};
+use async_trait::async_trait;
+
+pub use error::OpenError;
+pub use migrate::MigrateError;
+
+use connection::Role;
+use partners::Partners;
+use read::Readers;
+use writer::Writer;
+
+/// How a [`SqliteStore`] is sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Connections for short reads (pages, counts, look-ups), hence such reads running at once
+    /// (at least 1).
+    pub readers: usize,
+    /// Connections for scans (exports), hence scans running at once (at least 1); more wait.
+    /// Separate from `readers` because a scan holds its connection for its whole length, and
+    /// exports must not stall the dashboard.
+    pub scans: usize,
+    /// Write jobs (batches) that may wait for the writer; beyond that, writes get
+    /// [`StoreError::Busy`] (at least 1).
+    pub write_queue: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            readers: 4,
+            scans: 2,
+            write_queue: 1024,
+        }
+    }
+}
+
+/// The SQLite store: one database file, one writer thread, a pool of readers.
+pub struct SqliteStore {
+    path: PathBuf,
+    options: SqliteOptions,
+    writer: Writer,
+    readers: Arc<Readers>,
+    scanners: Arc<Readers>,
+    partners: Arc<Partners>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it if needed, and brings its schema up to date.
+    /// Blocks briefly (file I/O, migrations); call it at start-up.
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore, OpenError> {
+        let failed = |source| OpenError::Database {
+            path: path.to_owned(),
+            source,
+        };
+        let mut conn = connection::open(path, Role::Writer).map_err(failed)?;
+        migrate::run(&mut conn).map_err(|source| OpenError::Migration {
+            path: path.to_owned(),
+            source,
+        })?;
+        let partners = Arc::new(Partners::default());
+        let pool = |size: usize| {
+            let conns = (0..size.max(1))
+                .map(|_| connection::open(path, Role::Reader))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failed)?;
+            Ok::<_, OpenError>(Readers::new(conns, Arc::clone(&partners)))
+        };
+        let (readers, scanners) = (pool(options.readers)?, pool(options.scans)?);
+        let writer = Writer::start(conn, options.write_queue).map_err(OpenError::Thread)?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            options,
+            writer,
+            readers,
+            scanners,
+            partners,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait]
+impl RecordWriter for SqliteStore {
+    async fn append(
+        &self,
+        partner: &str,
+        records: Vec<AuditRecord>,
+    ) -> Result<AppendReport, AppendError> {
+        if records.is_empty() {
+            return Ok(AppendReport::default());
+        }
+        let known = self.partners.cached(partner);
+        let owned = partner.to_owned();
+        let (report, key) = self
+            .writer
+            .run(records.len(), move |conn| {
+                append::append(conn, &owned, known, &records)
+            })
+            .await?;
+        if known.is_none() {
+            // Committed now, so safe to cache (see `partners`).
+            self.partners.remember(partner, key);
+        }
+        Ok(report)
+    }
+}
+
+#[async_trait]
+impl RecordReader for SqliteStore {
+    async fn page(&self, partner: &str, request: &PageRequest) -> Result<Page, StoreError> {
+        let (partner, request) = (partner.to_owned(), request.clone());
+        self.readers
+            .run(move |conn, partners| read::page(conn, partners, &partner, &request))
+            .await
+    }
+
+    async fn get(&self, partner: &str, id: &str) -> Result<Option<AuditRecord>, StoreError> {
+        let (partner, id) = (partner.to_owned(), id.to_owned());
+        self.readers
+            .run(move |conn, partners| read::get(conn, partners, &partner, &id))
+            .await
+    }
+
+    async fn count(&self, partner: &str, query: &Query) -> Result<u64, StoreError> {
+        let (partner, query) = (partner.to_owned(), query.clone());
+        self.readers
+            .run(move |conn, partners| read::count(conn, partners, &partner, &query))
+            .await
+    }
+
+    fn scan(&self, partner: &str, query: &Query) -> RecordStream {
+        read::scan(&self.scanners, partner, query)
+    }
+}

@@ -6,7 +6,10 @@
 //! implement [`Store`]; the server holds one as `Arc<dyn Store>`, picked from the database URL.
 //! [`sql`] holds the filter translation both SQL backends share.
 
+pub mod identity;
 pub mod sql;
+
+pub use identity::{AddUserError, Identity, NewUser, Session, User};
 
 use actlog_domain::AuditRecord;
 use actlog_domain::query::{PageRequest, Position, Query};
@@ -120,6 +123,6 @@ pub trait Tenancy: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: RecordWriter + RecordReader + Tenancy + std::fmt::Debug + 'static {}
+pub trait Store: RecordWriter + RecordReader + Tenancy + Identity + std::fmt::Debug + 'static {}
 
-impl<T: RecordWriter + RecordReader + Tenancy + std::fmt::Debug + 'static> Store for T {}
+impl<T: RecordWriter + RecordReader + Tenancy + Identity + std::fmt::Debug + 'static> Store for T {}

@@ -2,6 +2,7 @@
 
 mod append;
 mod filters;
+mod identity;
 mod pages;
 mod records;
 mod tenancy;
@@ -24,4 +25,5 @@ pub use records::{
     get_finds_by_id_within_the_partner_only, pages_are_newest_first_with_ties_in_insertion_order,
     partners_never_see_each_others_records, records_round_trip_every_field,
 };
+pub use identity::{sessions_follow_their_user, users_keep_roles_partner_and_preferences};
 pub use tenancy::partners_api_keys_and_secrets;

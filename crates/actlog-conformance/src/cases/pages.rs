@@ -49,7 +49,11 @@ pub async fn walks_return_every_record_once_at_every_page_size(store: Arc<dyn St
     }
     let query = filtered(r#"{"Field":"CustomerId","Value":"cust-alpha","Operator":"equals"}"#);
     let want = expected(&records, &query);
-    assert_records(&walk(&*store, partner, &query, 7).await, &want, "filtered walk");
+    assert_records(
+        &walk(&*store, partner, &query, 7).await,
+        &want,
+        "filtered walk",
+    );
 }
 
 /// A walk sees the records that existed at its first page, each once, however many records
@@ -63,21 +67,6 @@ pub async fn walks_ignore_records_appended_during_the_walk(store: Arc<dyn Store>
         filter: None,
     };
     let want = expected(&initial, &query);
-    let stop = Arc::new(AtomicBool::new(false));
-    let background = tokio::spawn({
-        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
-        async move {
-            let mut more = DataSet::new(partner, "bg", 18);
-            let mut appended = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                let batch = more.take(5);
-                store.append(partner, batch.clone()).await.expect("append");
-                appended.extend(batch);
-                tokio::task::yield_now().await;
-            }
-            appended
-        }
-    });
     let mut request = PageRequest {
         query: query.clone(),
         size: 7,
@@ -85,8 +74,12 @@ pub async fn walks_ignore_records_appended_during_the_walk(store: Arc<dyn Store>
         snapshot: None,
     };
     let (mut got, mut added) = (Vec::new(), Vec::new());
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut background = None;
     loop {
         let page = store.page(partner, &request).await.expect("page");
+        // From the first page on, another task keeps appending records all over the month.
+        background.get_or_insert_with(|| tokio::spawn(keep_appending(&store, partner, &stop)));
         if let Some(last) = page.records.last() {
             let at = last.operation_date.ticks();
             for (n, ticks) in [at - 1, at, at + 1].into_iter().enumerate() {
@@ -99,16 +92,52 @@ pub async fn walks_ignore_records_appended_during_the_walk(store: Arc<dyn Store>
         let Some(next) = page.next else { break };
         request.after = Some(next);
         request.snapshot = Some(page.snapshot);
-        assert!(got.len() <= want.len(), "the walk returned more than existed");
+        assert!(
+            got.len() <= want.len(),
+            "the walk returned more than existed"
+        );
     }
     stop.store(true, Ordering::Relaxed);
-    added.extend(background.await.expect("background appends"));
-    assert!(added.len() > 100, "records must arrive during the walk");
+    let background = background.expect("started at the first page");
+    let from_background = background.await.expect("background appends");
+    assert!(
+        !from_background.is_empty(),
+        "records must arrive during the walk"
+    );
+    added.extend(from_background);
     assert_records(&got, &want, "walk during appends");
     let everything_now = walk(&*store, partner, &everything(), 500).await;
     let ids: BTreeSet<&str> = everything_now.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids.len(), everything_now.len(), "a later walk repeats a record");
-    assert_eq!(ids.len(), initial.len() + added.len(), "a later walk sees them all");
+    assert_eq!(
+        ids.len(),
+        everything_now.len(),
+        "a later walk repeats a record"
+    );
+    assert_eq!(
+        ids.len(),
+        initial.len() + added.len(),
+        "a later walk sees them all"
+    );
+}
+
+/// Appends batches of 5 records dated all over the data sets' month until `stop`.
+fn keep_appending(
+    store: &Arc<dyn Store>,
+    partner: &'static str,
+    stop: &Arc<AtomicBool>,
+) -> impl Future<Output = Vec<actlog_domain::AuditRecord>> + Send + 'static {
+    let (store, stop) = (Arc::clone(store), Arc::clone(stop));
+    async move {
+        let mut more = DataSet::new(partner, "bg", 18);
+        let mut appended = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let batch = more.take(5);
+            store.append(partner, batch.clone()).await.expect("append");
+            appended.extend(batch);
+            tokio::task::yield_now().await;
+        }
+        appended
+    }
 }
 
 /// `count` is the number of records a full walk returns.

@@ -13,10 +13,13 @@ use crate::support::{
 };
 
 /// Text that breaks naive escaping, encodings or collations.
-const ODD: &str = "quote \" apostrophe ' backtick ` backslash \\ \\n \\u0000 literal, \
+const ODD: &str = "  \t leading blanks, quote \" apostrophe ' backtick ` backslash \\ \\n \\u0000 literal, \
     newline \n CRLF \r\n tab \t, controls \u{1}\u{7}\u{1b}\u{7f}\u{9f}, BOM \u{feff}, \
     \u{ffff} \u{10ffff} zero-width \u{200b} RTL \u{202e}abc\u{202c}, e\u{301} combining, \
-    emoji 👩‍👩‍👧‍👦 🍕, CJK 漢字かなカナ 한국어, SQL '); DROP TABLE records; -- % _ *";
+    emoji 👩‍👩‍👧‍👦 🍕, CJK 漢字かなカナ 한국어, SQL '); DROP TABLE records; -- % _ *, trailing \r\n ";
+
+/// Short fields (ids, codes) take no control characters, but may take anything else.
+const ODD_SHORT: &str = " spaced 'quoted' \"id\" \\ 漢字 🍕 e\u{301} % _ ";
 
 /// Records exercising every field: absent, empty, odd, huge, unknown.
 fn awkward_records(partner: &str) -> Vec<AuditRecord> {
@@ -62,11 +65,27 @@ fn awkward_records(partner: &str) -> Vec<AuditRecord> {
         value: Some(long),
     }]);
 
-    let mut unknown = bare(partner, "x'); DROP TABLE records; --", OperationDate::MAX.ticks());
+    let mut unknown = bare(
+        partner,
+        "x'); DROP TABLE records; --",
+        OperationDate::MAX.ticks(),
+    );
     unknown.operation_type = "FutureOperation.V2-ß".into();
     unknown.resource_type = Some("QuantumWidget".into());
     unknown.operation_status = Some("paused".into());
     unknown.resource_new_value = Some("not JSON at all".into());
+
+    let mut odd = bare(partner, ODD_SHORT, base + 2 * MINUTE);
+    odd.customer_id = Some(ODD_SHORT.into());
+    odd.customer_name = Some(ODD.into());
+    odd.user_principal_name = Some(ODD.into());
+    odd.application_id = Some(ODD.into());
+    odd.resource_type = Some(ODD_SHORT.into());
+    odd.operation_type = ODD_SHORT.into();
+    odd.operation_status = Some(ODD_SHORT.into());
+    odd.resource_old_value = Some(ODD.into());
+    odd.session_id = Some(ODD_SHORT.into());
+    odd.original_correlation_id = Some(ODD_SHORT.into());
 
     let earliest = bare(partner, &"i".repeat(512), OperationDate::MIN.ticks());
     let before_epoch = bare(partner, "1601", -116_444_736_000_000_000 + 1);
@@ -76,6 +95,7 @@ fn awkward_records(partner: &str) -> Vec<AuditRecord> {
         empty,
         huge,
         unknown,
+        odd,
         earliest,
         before_epoch,
     ]
@@ -91,8 +111,16 @@ pub async fn records_round_trip_every_field(store: Arc<dyn Store>) {
         assert_eq!(got.as_ref(), Some(record), "get({:?})", record.id);
     }
     let want = expected(&records, &everything());
-    assert_records(&walk(&*store, partner, &everything(), 2).await, &want, "walk");
-    assert_records(&scan_all(&*store, partner, &everything()).await, &want, "scan");
+    assert_records(
+        &walk(&*store, partner, &everything(), 2).await,
+        &want,
+        "walk",
+    );
+    assert_records(
+        &scan_all(&*store, partner, &everything()).await,
+        &want,
+        "scan",
+    );
 }
 
 /// `get` finds a record by its exact id, and only for the partner that stored it.
@@ -107,7 +135,11 @@ pub async fn get_finds_by_id_within_the_partner_only(store: Arc<dyn Store>) {
     append_all(&*store, b, std::slice::from_ref(&b_x), 10).await;
     assert_eq!(store.get(a, "x").await.unwrap(), Some(a_x));
     assert_eq!(store.get(b, "x").await.unwrap(), Some(b_x));
-    assert_eq!(store.get(b, "y").await.unwrap(), None, "B must not see A's y");
+    assert_eq!(
+        store.get(b, "y").await.unwrap(),
+        None,
+        "B must not see A's y"
+    );
     assert_eq!(store.get(a, "X").await.unwrap(), None, "ids are exact");
     assert_eq!(store.get(a, "nope").await.unwrap(), None);
     assert_eq!(store.get("partner-c", "x").await.unwrap(), None);

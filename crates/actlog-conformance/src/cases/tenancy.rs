@@ -7,9 +7,18 @@ use actlog_store::{ApiKey, Scopes, Store};
 /// A partner is created once; keys are found by their secret's hash, with their partner and
 /// scopes; a deployment secret keeps its first value for ever.
 pub async fn partners_api_keys_and_secrets(store: Arc<dyn Store>) {
-    assert!(store.ensure_partner("partner-t").await.unwrap(), "new partner");
-    assert!(!store.ensure_partner("partner-t").await.unwrap(), "existing partner");
-    assert!(store.ensure_partner("Partner-T").await.unwrap(), "ids are exact");
+    assert!(
+        store.ensure_partner("partner-t").await.unwrap(),
+        "new partner"
+    );
+    assert!(
+        !store.ensure_partner("partner-t").await.unwrap(),
+        "existing partner"
+    );
+    assert!(
+        store.ensure_partner("Partner-T").await.unwrap(),
+        "ids are exact"
+    );
     assert!(store.ensure_partner("partner-u").await.unwrap());
 
     let reader = ApiKey {

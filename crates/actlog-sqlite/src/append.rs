@@ -1,0 +1,96 @@
+//! Storing a batch, as one writer job: all of it or nothing, idempotent by `(partner, id)`.
+
+use actlog_domain::AuditRecord;
+use actlog_store::{AppendError, AppendReport};
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::error::db;
+use crate::{partners, rows};
+
+/// Stores `records` for `partner` (key `key` when known), inside the writer's savepoint for
+/// this job. Returns the report and the partner's key; on a conflict, the caller's savepoint
+/// is rolled back, so nothing of the batch stays.
+pub(crate) fn append(
+    conn: &Connection,
+    partner: &str,
+    key: Option<i64>,
+    records: &[AuditRecord],
+) -> Result<(AppendReport, i64), AppendError> {
+    let key = match key {
+        Some(key) => key,
+        None => partners::ensure_row(conn, partner).map_err(db)?.0,
+    };
+    let mut insert = conn.prepare_cached(rows::INSERT).map_err(db)?;
+    let mut report = AppendReport::default();
+    let mut conflicts: Vec<String> = Vec::new();
+    for record in records {
+        if rows::insert(&mut insert, key, record).map_err(db)? {
+            report.stored += 1;
+        } else if same_as_stored(conn, partner, key, record).map_err(db)? {
+            report.unchanged += 1;
+        } else if !conflicts.contains(&record.id) {
+            conflicts.push(record.id.clone());
+        }
+    }
+    if conflicts.is_empty() {
+        Ok((report, key))
+    } else {
+        Err(AppendError::Conflict(conflicts))
+    }
+}
+
+/// Whether the record stored under `record.id` has the same content (a retry), comparing
+/// what the store would return for each.
+fn same_as_stored(
+    conn: &Connection,
+    partner: &str,
+    key: i64,
+    record: &AuditRecord,
+) -> rusqlite::Result<bool> {
+    let sql = format!(
+        "SELECT {} FROM records WHERE partner = ?1 AND id = ?2",
+        rows::COLUMNS
+    );
+    let stored = conn
+        .prepare_cached(&sql)?
+        .query_row((key, &record.id), |row| rows::read(row, partner))
+        .optional()?;
+    Ok(stored
+        .is_some_and(|(_, stored)| stored.partner_id == partner && same_content(&stored, record)))
+}
+
+/// Equal in every field but `partnerId`, which the store takes from the caller's partner.
+fn same_content(stored: &AuditRecord, record: &AuditRecord) -> bool {
+    let AuditRecord {
+        id,
+        partner_id: _,
+        customer_id,
+        customer_name,
+        user_principal_name,
+        application_id,
+        resource_type,
+        resource_old_value,
+        resource_new_value,
+        operation_type,
+        operation_date,
+        operation_status,
+        customized_data,
+        session_id,
+        original_correlation_id,
+        attributes: _,
+    } = record;
+    stored.id == *id
+        && stored.customer_id == *customer_id
+        && stored.customer_name == *customer_name
+        && stored.user_principal_name == *user_principal_name
+        && stored.application_id == *application_id
+        && stored.resource_type == *resource_type
+        && stored.resource_old_value == *resource_old_value
+        && stored.resource_new_value == *resource_new_value
+        && stored.operation_type == *operation_type
+        && stored.operation_date == *operation_date
+        && stored.operation_status == *operation_status
+        && stored.customized_data == *customized_data
+        && stored.session_id == *session_id
+        && stored.original_correlation_id == *original_correlation_id
+}

@@ -1,0 +1,211 @@
+//! Partner users and browser sessions: [`Identity`] for [`SqliteStore`].
+
+use actlog_domain::roles::Role;
+use actlog_domain::time::OperationDate;
+use actlog_store::{AddUserError, Identity, NewUser, Session, StoreError, User};
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, Row};
+
+use crate::SqliteStore;
+use crate::error::db;
+use crate::partners::ensure_row;
+
+const USER_COLUMNS: &str =
+    "u.id, p.id, u.email, u.password_hash, u.roles, u.disabled, u.lang, u.time_zone";
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let roles: String = row.get(4)?;
+    Ok(User {
+        id: row.get(0)?,
+        partner_id: row.get(1)?,
+        email: row.get(2)?,
+        password_hash: row.get(3)?,
+        // Codes are written by this store only; an unknown one (from a newer version) is skipped.
+        roles: roles.split(',').filter_map(|code| code.parse::<Role>().ok()).collect(),
+        disabled: row.get(5)?,
+        lang: row.get(6)?,
+        time_zone: row.get(7)?,
+    })
+}
+
+fn role_codes(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
+}
+
+fn normalize(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[async_trait]
+impl Identity for SqliteStore {
+    async fn add_user(&self, user: NewUser) -> Result<User, AddUserError> {
+        let email = normalize(&user.email);
+        if self.user_by_email(&email).await?.is_some() {
+            return Err(AddUserError::EmailTaken(email));
+        }
+        let codes = role_codes(&user.roles);
+        let (partner, hash, address) = (user.partner_id.clone(), user.password_hash.clone(), email.clone());
+        let inserted = self
+            .writer
+            .run(1, move |conn| {
+                let (pkey, _) = ensure_row(conn, &partner).map_err(db)?;
+                conn.prepare_cached(
+                    "INSERT INTO users (partner, email, password_hash, roles, created_at)
+                     VALUES (?1, ?2, ?3, ?4, unixepoch()) ON CONFLICT (email) DO NOTHING",
+                )
+                .and_then(|mut stmt| stmt.execute((pkey, &address, &hash, &codes)))
+                .map_err(db)
+            })
+            .await?;
+        if inserted == 0 {
+            return Err(AddUserError::EmailTaken(email));
+        }
+        self.user_by_email(&email).await?.ok_or_else(|| {
+            AddUserError::Store(StoreError::Database(format!("user {email} vanished after insert")))
+        })
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let email = normalize(email);
+        self.readers
+            .run(move |conn, _| {
+                conn.prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner
+                     WHERE u.email = ?1"
+                ))?
+                .query_row([&email], user_row)
+                .optional()
+            })
+            .await
+    }
+
+    async fn users(&self, partner: Option<&str>) -> Result<Vec<User>, StoreError> {
+        let partner = partner.map(str::to_owned);
+        self.readers
+            .run(move |conn, _| {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner
+                     WHERE ?1 IS NULL OR p.id = ?1 ORDER BY p.id, u.email"
+                ))?;
+                stmt.query_map([&partner], user_row)?.collect()
+            })
+            .await
+    }
+
+    async fn set_roles(&self, email: &str, roles: &[Role]) -> Result<bool, StoreError> {
+        let (email, codes) = (normalize(email), role_codes(roles));
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached("UPDATE users SET roles = ?2 WHERE email = ?1")
+                    .and_then(|mut stmt| stmt.execute((&email, &codes)))
+                    .map(|n| n == 1)
+                    .map_err(db)
+            })
+            .await
+    }
+
+    async fn set_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError> {
+        let email = normalize(email);
+        self.writer
+            .run(1, move |conn| {
+                let changed = conn
+                    .prepare_cached("UPDATE users SET disabled = ?2 WHERE email = ?1")
+                    .and_then(|mut stmt| stmt.execute((&email, disabled)))
+                    .map_err(db)?;
+                if disabled {
+                    conn.prepare_cached(
+                        "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ?1)",
+                    )
+                    .and_then(|mut stmt| stmt.execute([&email]))
+                    .map_err(db)?;
+                }
+                Ok(changed == 1)
+            })
+            .await
+    }
+
+    async fn set_preferences(&self, user_id: i64, lang: Option<&str>, time_zone: Option<&str>) -> Result<(), StoreError> {
+        let (lang, zone) = (lang.map(str::to_owned), time_zone.map(str::to_owned));
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached("UPDATE users SET lang = ?2, time_zone = ?3 WHERE id = ?1")
+                    .and_then(|mut stmt| stmt.execute((user_id, &lang, &zone)))
+                    .map(drop)
+                    .map_err(db)
+            })
+            .await
+    }
+
+    async fn create_session(&self, id_hash: &[u8; 32], user_id: i64, csrf_token: &str, now: OperationDate) -> Result<(), StoreError> {
+        let (hash, csrf, ticks) = (id_hash.to_vec(), csrf_token.to_owned(), now.ticks());
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen)
+                     VALUES (?1, ?2, ?3, ?4, ?4)",
+                )
+                .and_then(|mut stmt| stmt.execute((&hash, user_id, &csrf, ticks)))
+                .map(drop)
+                .map_err(db)
+            })
+            .await
+    }
+
+    async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
+        let hash = id_hash.to_vec();
+        self.readers
+            .run(move |conn, _| {
+                conn.prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at, s.last_seen
+                     FROM sessions s JOIN users u ON u.id = s.user_id JOIN partners p ON p.pkey = u.partner
+                     WHERE s.id_hash = ?1 AND u.disabled = 0"
+                ))?
+                .query_row([&hash], |row| {
+                    Ok(Session {
+                        user: user_row(row)?,
+                        csrf_token: row.get(8)?,
+                        created_at: OperationDate::from_ticks(row.get(9)?),
+                        last_seen: OperationDate::from_ticks(row.get(10)?),
+                    })
+                })
+                .optional()
+            })
+            .await
+    }
+
+    async fn touch_session(&self, id_hash: &[u8; 32], now: OperationDate) -> Result<(), StoreError> {
+        let (hash, ticks) = (id_hash.to_vec(), now.ticks());
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached("UPDATE sessions SET last_seen = max(last_seen, ?2) WHERE id_hash = ?1")
+                    .and_then(|mut stmt| stmt.execute((&hash, ticks)))
+                    .map(drop)
+                    .map_err(db)
+            })
+            .await
+    }
+
+    async fn delete_session(&self, id_hash: &[u8; 32]) -> Result<(), StoreError> {
+        let hash = id_hash.to_vec();
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached("DELETE FROM sessions WHERE id_hash = ?1")
+                    .and_then(|mut stmt| stmt.execute([&hash]))
+                    .map(drop)
+                    .map_err(db)
+            })
+            .await
+    }
+
+    async fn purge_sessions(&self, idle_before: OperationDate, created_before: OperationDate) -> Result<u64, StoreError> {
+        let (idle, created) = (idle_before.ticks(), created_before.ticks());
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached("DELETE FROM sessions WHERE last_seen < ?1 OR created_at < ?2")
+                    .and_then(|mut stmt| stmt.execute((idle, created)))
+                    .map(|n| n as u64)
+                    .map_err(db)
+            })
+            .await
+    }
+}

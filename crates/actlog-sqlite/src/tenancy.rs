@@ -1,0 +1,102 @@
+//! Partners, API keys and deployment secrets: [`Tenancy`] for [`SqliteStore`].
+
+use actlog_store::{ApiKey, Scopes, StoreError, Tenancy};
+use async_trait::async_trait;
+use rusqlite::OptionalExtension;
+
+use crate::SqliteStore;
+use crate::error::db;
+use crate::partners::{ensure_row, find_row};
+
+#[async_trait]
+impl Tenancy for SqliteStore {
+    async fn ensure_partner(&self, partner: &str) -> Result<bool, StoreError> {
+        let id = partner.to_owned();
+        let (key, created) = self
+            .writer
+            .run(1, move |conn| ensure_row(conn, &id).map_err(db))
+            .await?;
+        self.partners.remember(partner, key);
+        Ok(created)
+    }
+
+    async fn add_api_key(&self, key: &ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError> {
+        let (key, hash) = (key.clone(), secret_hash.to_vec());
+        self.writer
+            .run(1, move |conn| {
+                let partner = find_row(conn, &key.partner_id)
+                    .map_err(db)?
+                    .ok_or_else(|| {
+                        StoreError::Database(format!(
+                            "cannot add API key {}: partner {} does not exist",
+                            key.id, key.partner_id
+                        ))
+                    })?;
+                conn.prepare_cached(
+                    "INSERT INTO api_keys
+                         (id, partner, secret_hash, can_read, can_write, label, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, unixepoch())",
+                )
+                .and_then(|mut stmt| {
+                    let scopes = (key.scopes.read, key.scopes.write);
+                    stmt.execute((&key.id, partner, &hash, scopes.0, scopes.1, &key.label))
+                })
+                .map_err(db)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn api_key(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError> {
+        let hash = secret_hash.to_vec();
+        self.readers
+            .run(move |conn, _| {
+                conn.prepare_cached(
+                    "SELECT k.id, p.id, k.can_read, k.can_write, k.label
+                     FROM api_keys k JOIN partners p ON p.pkey = k.partner
+                     WHERE k.secret_hash = ?1",
+                )?
+                .query_row([&hash], |r| {
+                    Ok(ApiKey {
+                        id: r.get(0)?,
+                        partner_id: r.get(1)?,
+                        scopes: Scopes {
+                            read: r.get(2)?,
+                            write: r.get(3)?,
+                        },
+                        label: r.get(4)?,
+                    })
+                })
+                .optional()
+            })
+            .await
+    }
+
+    async fn secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        let select = "SELECT value FROM secrets WHERE name = ?1";
+        let owned = name.to_owned();
+        let stored: Option<Vec<u8>> = self
+            .readers
+            .run(move |conn, _| {
+                conn.prepare_cached(select)?
+                    .query_row([&owned], |r| r.get(0))
+                    .optional()
+            })
+            .await?;
+        if let Some(value) = stored {
+            return Ok(value);
+        }
+        let name = name.to_owned();
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO secrets (name, value) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .and_then(|mut stmt| stmt.execute((&name, &candidate)))
+                .and_then(|_| conn.query_row(select, [&name], |r| r.get(0)))
+                .map_err(db)
+            })
+            .await
+    }
+}

@@ -1,0 +1,94 @@
+//! What a database file holds across restarts, and what it refuses.
+
+use actlog_conformance::data::DataSet;
+use actlog_domain::OperationDate;
+use actlog_domain::query::{PageRequest, Query, Window};
+use actlog_sqlite::{OpenError, SqliteOptions, SqliteStore};
+use actlog_store::{RecordReader, RecordWriter};
+
+fn everything() -> Query {
+    Query {
+        window: Window {
+            start: OperationDate::MIN,
+            end: None,
+        },
+        filter: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reopened_database_holds_every_appended_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("actlog.db");
+    let records = DataSet::new("p1", "r", 3).take(1_000);
+    {
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        let appends = records
+            .chunks(10)
+            .map(|batch| store.append("p1", batch.to_vec()));
+        for report in futures::future::join_all(appends).await {
+            assert_eq!(report.unwrap().stored, 10);
+        }
+    }
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    assert_eq!(store.count("p1", &everything()).await.unwrap(), 1_000);
+    for record in &records {
+        assert_eq!(
+            store.get("p1", &record.id).await.unwrap().as_ref(),
+            Some(record)
+        );
+    }
+    let retry = store.append("p1", records[..100].to_vec()).await.unwrap();
+    assert_eq!(
+        (retry.stored, retry.unchanged),
+        (0, 100),
+        "ids survive a restart"
+    );
+    let request = PageRequest {
+        query: everything(),
+        size: 5,
+        after: None,
+        snapshot: None,
+    };
+    assert_eq!(store.page("p1", &request).await.unwrap().snapshot, 1_000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_whose_migration_was_edited_refuses_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("actlog.db");
+    drop(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
+    assert!(matches!(err, OpenError::Migration { .. }), "{err:?}");
+    let message = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+    for part in ["0001_initial", "never be edited", "actlog.db"] {
+        assert!(message.contains(part), "{part:?} missing from: {message}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_from_a_newer_actlog_refuses_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("actlog.db");
+    drop(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "INSERT INTO schema_migrations VALUES (999, '0999_future', 'x', 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path, SqliteOptions::default()).unwrap_err();
+    let message = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+    assert!(
+        message.contains("999") && message.contains("newer"),
+        "{message}"
+    );
+}

@@ -1,0 +1,90 @@
+//! Partner users, their roles and their browser sessions.
+
+use actlog_domain::roles::Role;
+use actlog_domain::time::OperationDate;
+use async_trait::async_trait;
+
+use crate::StoreError;
+
+/// A partner user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub partner_id: String,
+    /// Lowercase; unique in the deployment (it is the sign-in name).
+    pub email: String,
+    /// The PHC string of the password's Argon2id hash.
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub disabled: bool,
+    /// The user's chosen language tag (`en-US`, `it-IT`), if any.
+    pub lang: Option<String>,
+    /// The user's chosen IANA time zone, if any.
+    pub time_zone: Option<String>,
+}
+
+/// A user to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub partner_id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+}
+
+/// A signed-in browser session. Only the SHA-256 of its id is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    /// The token every state-changing form of this session must carry.
+    pub csrf_token: String,
+    pub created_at: OperationDate,
+    pub last_seen: OperationDate,
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum AddUserError {
+    #[error("a user with the email {0} already exists")]
+    EmailTaken(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Users and sessions.
+#[async_trait]
+pub trait Identity: Send + Sync {
+    /// Creates a user (and its partner, if new).
+    async fn add_user(&self, user: NewUser) -> Result<User, AddUserError>;
+
+    /// The user signing in with `email` (compared in lowercase).
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+
+    /// Every user, or every user of one partner, ordered by partner then email.
+    async fn users(&self, partner: Option<&str>) -> Result<Vec<User>, StoreError>;
+
+    /// Replaces a user's roles; false when no such user.
+    async fn set_roles(&self, email: &str, roles: &[Role]) -> Result<bool, StoreError>;
+
+    /// Disables or re-enables a user; disabling ends every session of the user. False when no
+    /// such user.
+    async fn set_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError>;
+
+    /// Stores a user's language and time zone choices (`None` = follow the browser).
+    async fn set_preferences(&self, user_id: i64, lang: Option<&str>, time_zone: Option<&str>) -> Result<(), StoreError>;
+
+    /// Stores a new session for `user_id`.
+    async fn create_session(&self, id_hash: &[u8; 32], user_id: i64, csrf_token: &str, now: OperationDate) -> Result<(), StoreError>;
+
+    /// The session with this id hash, with its user, if it exists and its user is enabled.
+    async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>, StoreError>;
+
+    /// Records activity on a session (for idle expiry).
+    async fn touch_session(&self, id_hash: &[u8; 32], now: OperationDate) -> Result<(), StoreError>;
+
+    /// Ends a session.
+    async fn delete_session(&self, id_hash: &[u8; 32]) -> Result<(), StoreError>;
+
+    /// Deletes sessions last seen before `idle_before` or created before `created_before`.
+    async fn purge_sessions(&self, idle_before: OperationDate, created_before: OperationDate) -> Result<u64, StoreError>;
+}
