@@ -17,7 +17,7 @@ use actlog_domain::filter::{Condition, Field, Filter, MAX_FILTER_BYTES, Operator
 use actlog_domain::ingest::{BatchError, MAX_DEPTH, MAX_SHORT_FIELD, parse_batch, parse_record};
 use actlog_domain::query::{PageRequest, Position, Query, Window};
 use actlog_domain::record::{Attributes, AuditRecord, KeyValue};
-use actlog_domain::time::{OperationDate, QueryDate};
+use actlog_domain::time::{DateError, OperationDate, QueryDate};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -80,13 +80,10 @@ fn ws(dice: &mut Dice) -> &'static str {
 
 const TICKS_PER_SECOND: i64 = 10_000_000;
 const TICKS_PER_DAY: i64 = 86_400 * TICKS_PER_SECOND;
-/// `OperationDate::MIN` and `MAX` (0001-01-01T00:00:00Z, 9999-12-31T23:59:59.9999999Z), as
+/// `OperationDate::MIN` and `MAX` (0001-01-01T00:00:00Z, 9999-12-30T22:00:00.9999999Z), as
 /// constants so that strategies can use them; checked by `the_test_calendar_is_right`.
 const MIN_TICKS: i64 = -621_355_968_000_000_000;
-const MAX_TICKS: i64 = 2_534_023_007_999_999_999;
-/// The last tick jiff can represent (9999-12-30T22:00:00.9999999Z). The range above it, up to
-/// `OperationDate::MAX`, is broken: see `the_last_day_of_year_9999_formats_and_parses`.
-const TOP_TICKS: i64 = 2_534_022_072_009_999_999;
+const MAX_TICKS: i64 = 2_534_022_072_009_999_999;
 
 /// Days since 1970-01-01 of a civil date.
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
@@ -177,11 +174,11 @@ fn expected_display(ticks: i64) -> String {
 fn any_ticks() -> impl Strategy<Value = i64> {
     let year = 366 * TICKS_PER_DAY;
     prop_oneof![
-        6 => MIN_TICKS..=TOP_TICKS,
+        6 => MIN_TICKS..=MAX_TICKS,
         1 => MIN_TICKS..=MIN_TICKS + year,
-        1 => TOP_TICKS - year..=TOP_TICKS,
+        1 => MAX_TICKS - year..=MAX_TICKS,
         1 => -year..=year,
-        1 => select(vec![MIN_TICKS, TOP_TICKS, -1, 0, 1]),
+        1 => select(vec![MIN_TICKS, MAX_TICKS, -1, 0, 1]),
     ]
 }
 
@@ -199,7 +196,7 @@ fn rfc3339_date() -> impl Strategy<Value = DateText> {
         let unit = 10i64.pow(7 - digits);
         let ticks = ticks - ticks.rem_euclid(unit);
         let shifted = ticks + offset * 60 * TICKS_PER_SECOND;
-        let (offset, local) = if (MIN_TICKS..=TOP_TICKS).contains(&shifted) {
+        let (offset, local) = if (MIN_TICKS..=MAX_TICKS).contains(&shifted) {
             (offset, shifted)
         } else {
             (0, ticks)
@@ -225,11 +222,32 @@ fn rfc3339_date() -> impl Strategy<Value = DateText> {
 
 /// Characters that stress escaping, Unicode handling and case folding.
 const TRICKY: &[char] = &[
-    '"', '\\', '/', '\u{7f}', '\u{80}', '\u{a0}', 'é', 'Σ', 'ß', 'İ', '\u{2028}', '\u{feff}',
-    '\u{fffd}', '😀', '\u{10ffff}', '{', '}', '[', ']', ':', ',', '\u{1}',
+    '"',
+    '\\',
+    '/',
+    '\u{7f}',
+    '\u{80}',
+    '\u{a0}',
+    'é',
+    'Σ',
+    'ß',
+    'İ',
+    '\u{2028}',
+    '\u{feff}',
+    '\u{fffd}',
+    '😀',
+    '\u{10ffff}',
+    '{',
+    '}',
+    '[',
+    ']',
+    ':',
+    ',',
+    '\u{1}',
 ];
 
-/// Any character but NUL.
+/// Any character but NUL. (Mapped, not filtered: filters on 512-character strings exhaust
+/// proptest's rejection budget.)
 fn text_char() -> impl Strategy<Value = char> {
     prop_oneof![
         4 => any::<char>(),
@@ -237,7 +255,7 @@ fn text_char() -> impl Strategy<Value = char> {
         1 => (1u8..0x20).prop_map(char::from),
         3 => proptest::char::range(' ', '~'),
     ]
-    .prop_filter("NUL", |c| *c != '\0')
+    .prop_map(|c| if c == '\0' { '\u{1}' } else { c })
 }
 
 /// Free text (names, values): anything without NUL, possibly empty.
@@ -247,7 +265,7 @@ fn free_text() -> impl Strategy<Value = String> {
 
 /// An identifier or code: 1 to 512 characters, none of them a control character.
 fn short_text() -> impl Strategy<Value = String> {
-    let c = || text_char().prop_filter("control", |c| !c.is_control());
+    let c = || text_char().prop_map(|c| if c.is_control() { '~' } else { c });
     prop_oneof![
         8 => vec(c(), 1..24),
         1 => vec(c(), MAX_SHORT_FIELD - 2..=MAX_SHORT_FIELD),
@@ -308,7 +326,17 @@ const WORDS: &[&str] = &[
 fn json_value_text(dice: &mut Dice, depth: u32) -> String {
     match dice.roll(if depth == 0 { 4 } else { 6 }) {
         0 => dice
-            .pick(&["null", "true", "false", "0", "-1", "1.5e3", "-0.0", "1e400", "123456789012345678901234567890"])
+            .pick(&[
+                "null",
+                "true",
+                "false",
+                "0",
+                "-1",
+                "1.5e3",
+                "-0.0",
+                "1e400",
+                "123456789012345678901234567890",
+            ])
             .to_owned(),
         1 | 2 => {
             let word = dice.pick(WORDS);
@@ -496,7 +524,10 @@ impl Input {
                 members.push(member("partnerId", &partner, dice));
             }
         }
-        for (key, value) in [("resourceOldValue", &self.old), ("resourceNewValue", &self.new)] {
+        for (key, value) in [
+            ("resourceOldValue", &self.old),
+            ("resourceNewValue", &self.new),
+        ] {
             let text = match value {
                 Opt::Absent => continue,
                 Opt::Null => "null".to_owned(),
@@ -647,7 +678,10 @@ fn assert_round_trips(record: &AuditRecord) -> Result<(), TestCaseError> {
         ("operationStatus", record.operation_status.is_some()),
         ("customizedData", record.customized_data.is_some()),
         ("sessionId", record.session_id.is_some()),
-        ("originalCorrelationId", record.original_correlation_id.is_some()),
+        (
+            "originalCorrelationId",
+            record.original_correlation_id.is_some(),
+        ),
     ];
     for (key, is_some) in present {
         prop_assert_eq!(value.get(key).is_some(), is_some, "{} in {}", key, json);
@@ -661,7 +695,11 @@ fn check_batch_outcome(body: &[u8], max: usize) -> Result<(), TestCaseError> {
     let lines = 1 + body.iter().filter(|&&b| b == b'\n').count();
     match parse_batch(body, PARTNER, max, &mut ids()) {
         Ok(records) => {
-            prop_assert!((1..=max).contains(&records.len()), "{} records", records.len());
+            prop_assert!(
+                (1..=max).contains(&records.len()),
+                "{} records",
+                records.len()
+            );
             for record in &records {
                 prop_assert_eq!(&record.partner_id, PARTNER);
                 assert_round_trips(record)?;
@@ -677,7 +715,12 @@ fn check_batch_outcome(body: &[u8], max: usize) -> Result<(), TestCaseError> {
                 BatchError::Invalid(problems) => {
                     prop_assert!((1..=20).contains(&problems.len()));
                     for p in problems {
-                        prop_assert!((1..=lines).contains(&p.line), "line {} of {}", p.line, lines);
+                        prop_assert!(
+                            (1..=lines).contains(&p.line),
+                            "line {} of {}",
+                            p.line,
+                            lines
+                        );
                         prop_assert!(!p.message.is_empty() && !p.to_string().is_empty());
                     }
                 }
@@ -695,18 +738,53 @@ fn check_batch_outcome(body: &[u8], max: usize) -> Result<(), TestCaseError> {
 
 /// Pieces of JSON, and of what is not JSON, for bodies that almost parse.
 const TOKENS: &[&str] = &[
-    "[", "]", "{", "}", "\"", ":", ",", "\\", "\\\"", "\\n", "\\u00e8", "\\ud83d\\ude00", "\\ud800",
-    "\\u0000", " ", "\n", "\r\n", "\t", "0", "-1", "1e999", "12.5", "true", "null", "x", "é", "😀",
-    "\u{feff}", "\"operationType\"", "\"operationDate\"", "\"2024-01-02T03:04:05Z\"", "\"items\"",
-    "\"resourceNewValue\"", "\"customizedData\"", "\"key\"", "\"value\"", "\"id\"",
-    "\"partnerId\"", "\"totalCount\"",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    ":",
+    ",",
+    "\\",
+    "\\\"",
+    "\\n",
+    "\\u00e8",
+    "\\ud83d\\ude00",
+    "\\ud800",
+    "\\u0000",
+    " ",
+    "\n",
+    "\r\n",
+    "\t",
+    "0",
+    "-1",
+    "1e999",
+    "12.5",
+    "true",
+    "null",
+    "x",
+    "é",
+    "😀",
+    "\u{feff}",
+    "\"operationType\"",
+    "\"operationDate\"",
+    "\"2024-01-02T03:04:05Z\"",
+    "\"items\"",
+    "\"resourceNewValue\"",
+    "\"customizedData\"",
+    "\"key\"",
+    "\"value\"",
+    "\"id\"",
+    "\"partnerId\"",
+    "\"totalCount\"",
 ];
 
+/// A token, rarely a byte that is not UTF-8 (so that half the bodies get past the UTF-8 check).
 fn jsonish_token() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        6 => select(TOKENS).prop_map(|s| s.as_bytes().to_vec()),
+        40 => select(TOKENS).prop_map(|s| s.as_bytes().to_vec()),
         1 => select(vec![0xffu8, 0xc3, 0x80, 0xed, 0xa0, 0xf4, 0x90, 0xc0]).prop_map(|b| vec![b]),
-        2 => "[a-zA-Z0-9]{1,4}".prop_map(String::into_bytes),
+        6 => "[a-zA-Z0-9]{1,4}".prop_map(String::into_bytes),
     ]
 }
 
@@ -727,6 +805,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), 1u8..).prop_map(|(at, x)| Mutation::Flip(at, x)),
         (any::<usize>(), 1u8..0x80).prop_map(|(at, x)| Mutation::Flip(at, x)),
+        (any::<usize>(), select(vec![" ", "\n", "\r\n"]))
+            .prop_map(|(at, w)| Mutation::Insert(at, w.as_bytes().to_vec())),
         any::<usize>().prop_map(Mutation::Truncate),
         (any::<usize>(), jsonish_token()).prop_map(|(at, b)| Mutation::Insert(at, b)),
         (any::<usize>(), 1usize..16).prop_map(|(at, n)| Mutation::Delete(at, n)),
@@ -769,7 +849,10 @@ fn bad_record() -> impl Strategy<Value = String> {
         format!(r#"{{"partnerId":"someone-else","operationType":"x",{date}}}"#),
         format!(r#"{{"operationType":"",{date}}}"#),
         format!(r#"{{"operationType":"a\tb",{date}}}"#),
-        format!(r#"{{"operationType":"{}",{date}}}"#, "x".repeat(MAX_SHORT_FIELD + 1)),
+        format!(
+            r#"{{"operationType":"{}",{date}}}"#,
+            "x".repeat(MAX_SHORT_FIELD + 1)
+        ),
         format!(r#"{{"operationType":"x",{date},"customerName":"a\u0000"}}"#),
         format!(r#"{{"operationType":"x",{date},"resourceNewValue":7}}"#),
         format!(r#"{{"operationType":"x",{date},"customizedData":[{{"key":"k","value":1}}]}}"#),
@@ -785,7 +868,7 @@ proptest! {
     /// 1. No body makes `parse_batch` panic, and what it accepts is sound.
     #[test]
     fn arbitrary_bytes_never_panic_the_batch_parser(
-        body in vec(any::<u8>(), 0..256),
+        body in prop_oneof![vec(any::<u8>(), 0..256), any::<String>().prop_map(String::into_bytes)],
         max in 1usize..4,
     ) {
         check_batch_outcome(&body, max)?;
@@ -801,7 +884,7 @@ proptest! {
         inputs in vec(input(), 1..4),
         form in select(FORMS.to_vec()),
         seed in any::<u64>(),
-        mutations in vec(mutation(), 1..5),
+        mutations in vec(mutation(), 0..3),
         max in 1usize..5,
     ) {
         let records: Vec<String> = inputs.iter().map(Input::json).collect();
@@ -916,7 +999,7 @@ proptest! {
         a in any_ticks(),
         delta in prop_oneof![any::<i64>(), -1_000i64..1_000, Just(TICKS_PER_DAY)],
     ) {
-        let b = a.saturating_add(delta).clamp(MIN_TICKS, TOP_TICKS);
+        let b = a.saturating_add(delta).clamp(MIN_TICKS, MAX_TICKS);
         let (a, b) = (OperationDate::from_ticks(a), OperationDate::from_ticks(b));
         prop_assert_eq!(a.cmp(&b), a.to_string().cmp(&b.to_string()));
     }
@@ -943,7 +1026,8 @@ proptest! {
 // 4. QueryDate.
 
 fn civil_datetime() -> impl Strategy<Value = Civil> {
-    let years = prop_oneof![4 => 1i64..=9999, 1 => select(vec![1i64, 999, 1000, 1969, 1970, 2000, 9999])];
+    let years =
+        prop_oneof![4 => 1i64..=9999, 1 => select(vec![1i64, 999, 1000, 1969, 1970, 2000, 9999])];
     let hours = prop_oneof![0i64..24, select(vec![0i64, 11, 12, 23])];
     (years, 1i64..=12, 1i64..=31, hours, 0i64..60, 0i64..60).prop_map(
         |(year, month, day, hour, minute, second)| Civil {
@@ -967,8 +1051,8 @@ proptest! {
         lower in any::<bool>(),
         pad in select(vec!["", " ", "\t", "\n "]),
     ) {
-        // The last day of 9999 is pinned by `the_last_day_of_year_9999_formats_and_parses`.
-        prop_assume!(c.ticks() <= TOP_TICKS && c.midnight_ticks() + TICKS_PER_DAY <= TOP_TICKS);
+        // Past MAX (the last 26 hours of 9999): see `instants_past_the_maximum_are_out_of_range`.
+        prop_assume!(c.ticks() <= MAX_TICKS && c.midnight_ticks() + TICKS_PER_DAY <= MAX_TICKS);
         let parse = |text: String| QueryDate::parse(&format!("{pad}{text}{pad}"));
         let (y, m, d) = (c.year, c.month, c.day);
         let day = parse(format!("{y:04}-{m:02}-{d:02}"));
@@ -1054,13 +1138,20 @@ fn within_limits(f: &Filter) -> bool {
 }
 
 fn condition(values: impl Strategy<Value = String>) -> impl Strategy<Value = Condition> {
-    (select(Field::ALL.to_vec()), select(Operator::ALL.to_vec()), values).prop_map(
-        |(field, operator, value)| Condition {
-            field,
-            operator: if field == Field::Text { Operator::Substring } else { operator },
-            value,
-        },
+    (
+        select(Field::ALL.to_vec()),
+        select(Operator::ALL.to_vec()),
+        values,
     )
+        .prop_map(|(field, operator, value)| Condition {
+            field,
+            operator: if field == Field::Text {
+                Operator::Substring
+            } else {
+                operator
+            },
+            value,
+        })
 }
 
 fn filter_value() -> impl Strategy<Value = String> {
@@ -1072,25 +1163,34 @@ fn filter_value() -> impl Strategy<Value = String> {
 }
 
 fn filter_tree(levels: u32) -> impl Strategy<Value = Filter> {
-    condition(filter_value()).prop_map(Filter::Condition).prop_recursive(levels - 1, 24, 4, |inner| {
-        prop_oneof![
-            vec(inner.clone(), 1..4).prop_map(Filter::And),
-            vec(inner, 1..4).prop_map(Filter::Or),
-        ]
-    })
+    condition(filter_value())
+        .prop_map(Filter::Condition)
+        .prop_recursive(levels - 1, 24, 4, |inner| {
+            prop_oneof![
+                vec(inner.clone(), 1..4).prop_map(Filter::And),
+                vec(inner, 1..4).prop_map(Filter::Or),
+            ]
+        })
 }
 
 /// `name` in a random ASCII case.
 fn any_case(name: &str, dice: &mut Dice) -> String {
     name.chars()
-        .map(|c| if dice.roll(2) == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if dice.roll(2) == 0 {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
 /// A filter spelled as a client might: keys and names in any case, escapes, spacing, member
 /// order, and the SDK's `LeftFilter` / `RightFilter` for two-part filters.
 fn spell(f: &Filter, dice: &mut Dice) -> String {
-    let key_value = |key: &str, value: &str, dice: &mut Dice| member(&any_case(key, dice), value, dice);
+    let key_value =
+        |key: &str, value: &str, dice: &mut Dice| member(&any_case(key, dice), value, dice);
     let members = match f {
         Filter::Condition(c) => {
             let field = json_string(&any_case(c.field.name(), dice), dice);
@@ -1103,7 +1203,11 @@ fn spell(f: &Filter, dice: &mut Dice) -> String {
             ]
         }
         Filter::And(parts) | Filter::Or(parts) => {
-            let name = if matches!(f, Filter::And(_)) { "and" } else { "or" };
+            let name = if matches!(f, Filter::And(_)) {
+                "and"
+            } else {
+                "or"
+            };
             let operator = json_string(&any_case(name, dice), dice);
             let mut members = vec![key_value("Operator", &operator, dice)];
             if let [left, right] = &parts[..]
@@ -1135,11 +1239,32 @@ fn check_filter_outcome(json: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-const FILTER_KEYS: &[&str] =
-    &["Field", "field", "Value", "VALUE", "Operator", "operator", "Filters", "LeftFilter", "rightfilter", "Other"];
+const FILTER_KEYS: &[&str] = &[
+    "Field",
+    "field",
+    "Value",
+    "VALUE",
+    "Operator",
+    "operator",
+    "Filters",
+    "LeftFilter",
+    "rightfilter",
+    "Other",
+];
 const FILTER_WORDS: &[&str] = &[
-    "CompanyName", "customerid", "Text", "OperationStatus", "equals", "substring", "and", "OR",
-    "not_starts_with", "greater_than", "x", "", "\u{0}",
+    "CompanyName",
+    "customerid",
+    "Text",
+    "OperationStatus",
+    "equals",
+    "substring",
+    "and",
+    "OR",
+    "not_starts_with",
+    "greater_than",
+    "x",
+    "",
+    "\u{0}",
 ];
 
 /// Any JSON value, biased to the shapes of filters.
@@ -1161,6 +1286,86 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+const FIELD_NAMES: &[&str] = &[
+    "CompanyName",
+    "customerid",
+    "RESOURCETYPE",
+    "OperationType",
+    "UserPrincipalName",
+    "OperationStatus",
+    "ApplicationId",
+    "CompanyName",
+    "customerid",
+    "Text",
+    "Colour",
+];
+const OPERATOR_NAMES: &[&str] = &[
+    "equals",
+    "NOT_EQUALS",
+    "greater_than",
+    "greater_than_or_equals",
+    "less_than",
+    "less_than_or_equals",
+    "substring",
+    "starts_with",
+    "not_starts_with",
+    "like",
+    "and",
+];
+
+/// JSON shaped like filters, right or wrong: their keys, names and nesting, some missing or
+/// of the wrong type.
+fn filter_shaped() -> impl Strategy<Value = Value> {
+    let junk = || {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from)
+        ]
+    };
+    let name = |names: &'static [&'static str]| prop_oneof![20 => select(names).prop_map(Value::from), 1 => junk()];
+    let value = prop_oneof![20 => filter_value().prop_map(Value::from), 1 => junk()];
+    let keep = prop_oneof![20 => Just(7u8), 1 => 0u8..8];
+    let leaf = (name(FIELD_NAMES), value, name(OPERATOR_NAMES), keep).prop_map(
+        |(field, value, operator, keep)| {
+            let mut map = serde_json::Map::new();
+            for (bit, key, v) in [
+                (1, "Field", field),
+                (2, "value", value),
+                (4, "OPERATOR", operator),
+            ] {
+                if keep & bit != 0 {
+                    map.insert(key.to_owned(), v);
+                }
+            }
+            Value::Object(map)
+        },
+    );
+    leaf.prop_recursive(10, 64, 4, |inner| {
+        let operators = select(vec![
+            "and", "Or", "AND", "or", "and", "Or", "AND", "or", "equals",
+        ]);
+        let parts = prop_oneof![20 => vec(inner.clone(), 1..4), 1 => vec(inner, 0..1)];
+        (operators, parts, any::<bool>()).prop_map(|(operator, parts, binary)| {
+            let mut map = serde_json::Map::new();
+            map.insert("Operator".to_owned(), Value::from(operator));
+            match <[Value; 2]>::try_from(parts) {
+                Ok([left, right]) if binary => {
+                    map.insert("LeftFilter".to_owned(), left);
+                    map.insert("RightFilter".to_owned(), right);
+                }
+                Ok(pair) => {
+                    map.insert("Filters".to_owned(), Value::Array(pair.into()));
+                }
+                Err(parts) => {
+                    map.insert("Filters".to_owned(), Value::Array(parts));
+                }
+            }
+            Value::Object(map)
+        })
+    })
+}
+
 /// Characters for the matching oracle: cased pairs in several scripts, letters whose lower
 /// case is longer or not ASCII. Greek capital sigma is left out: see
 /// `a_greek_capital_sigma_matches_itself_inside_a_word`. None of these occurs in the JSON
@@ -1168,7 +1373,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 /// `free_text_search_sees_customized_data_keys_and_values_not_its_json`.
 const ORACLE_CHARS: &[char] = &[
     'b', 'B', 'c', 'C', 'd', 'D', 'é', 'É', 'İ', 'i', 'I', 'ı', 'ü', 'Ü', 'ß', 'ẞ', 'σ', 'ς', 'x',
-    'X', '0', '1', '-', ' ', 'ǅ', 'ǆ', 'Ǆ', 'Σ',
+    'X', '0', '1', '-', ' ', 'ǅ', 'ǆ', 'Ǆ',
 ];
 
 fn oracle_text() -> impl Strategy<Value = String> {
@@ -1177,33 +1382,38 @@ fn oracle_text() -> impl Strategy<Value = String> {
 
 fn oracle_record() -> impl Strategy<Value = AuditRecord> {
     let o = || proptest::option::of(oracle_text());
-    let kv = vec((oracle_text(), o()), 0..3)
-        .prop_map(|kv| kv.into_iter().map(|(key, value)| KeyValue { key, value }).collect());
+    let kv = vec((oracle_text(), o()), 0..3).prop_map(|kv| {
+        kv.into_iter()
+            .map(|(key, value)| KeyValue { key, value })
+            .collect()
+    });
     (
         (oracle_text(), o(), o(), o(), o(), o()),
         (oracle_text(), o(), proptest::option::of(kv), o(), o()),
     )
-        .prop_map(|((id, customer_id, customer_name, user, application, resource_type), rest)| {
-            let (operation_type, operation_status, customized_data, old, new) = rest;
-            AuditRecord {
-                id,
-                partner_id: PARTNER.to_owned(),
-                customer_id,
-                customer_name,
-                user_principal_name: user,
-                application_id: application,
-                resource_type,
-                resource_old_value: old,
-                resource_new_value: new,
-                operation_type,
-                operation_date: OperationDate::from_ticks(0),
-                operation_status,
-                customized_data,
-                session_id: None,
-                original_correlation_id: None,
-                attributes: Attributes::audit_record(),
-            }
-        })
+        .prop_map(
+            |((id, customer_id, customer_name, user, application, resource_type), rest)| {
+                let (operation_type, operation_status, customized_data, old, new) = rest;
+                AuditRecord {
+                    id,
+                    partner_id: PARTNER.to_owned(),
+                    customer_id,
+                    customer_name,
+                    user_principal_name: user,
+                    application_id: application,
+                    resource_type,
+                    resource_old_value: old,
+                    resource_new_value: new,
+                    operation_type,
+                    operation_date: OperationDate::from_ticks(0),
+                    operation_status,
+                    customized_data,
+                    session_id: None,
+                    original_correlation_id: None,
+                    attributes: Attributes::audit_record(),
+                }
+            },
+        )
 }
 
 /// The oracle's case folding: codes and ids fold ASCII letters only; names and free text fold
@@ -1233,10 +1443,20 @@ fn oracle_texts(record: &AuditRecord, field: Field) -> Vec<&str> {
         Field::ApplicationId => one(&r.application_id),
         Field::Text => {
             let mut texts = vec![r.id.as_str(), r.operation_type.as_str()];
-            for v in [&r.customer_id, &r.customer_name, &r.user_principal_name, &r.application_id] {
+            for v in [
+                &r.customer_id,
+                &r.customer_name,
+                &r.user_principal_name,
+                &r.application_id,
+            ] {
                 texts.extend(v.as_deref());
             }
-            for v in [&r.resource_type, &r.operation_status, &r.resource_old_value, &r.resource_new_value] {
+            for v in [
+                &r.resource_type,
+                &r.operation_status,
+                &r.resource_old_value,
+                &r.resource_new_value,
+            ] {
                 texts.extend(v.as_deref());
             }
             for kv in r.customized_data.iter().flatten() {
@@ -1283,6 +1503,24 @@ proptest! {
     #[test]
     fn arbitrary_json_never_panics_the_filter_parser(value in json_value()) {
         check_filter_outcome(&value.to_string())?;
+    }
+
+    #[test]
+    fn filter_shaped_json_never_panics_the_filter_parser(value in filter_shaped()) {
+        check_filter_outcome(&value.to_string())?;
+    }
+
+    #[test]
+    fn mutated_filters_never_panic_the_filter_parser(
+        filter in filter_tree(8),
+        seed in any::<u64>(),
+        mutations in vec(mutation(), 1..3),
+    ) {
+        let mut json = spell(&filter, &mut Dice::new(seed)).into_bytes();
+        for m in &mutations {
+            mutate(&mut json, m);
+        }
+        check_filter_outcome(&String::from_utf8_lossy(&json))?;
     }
 
     /// Chains of brackets and of `and` filters far past serde_json's own recursion limit.
@@ -1339,12 +1577,18 @@ proptest! {
         prop_assert_eq!(Filter::parse(&spelled), Ok(filter), "{}", spelled);
     }
 
+}
+
+proptest! {
+    // Cheap cases, and the interesting ones (a re-cased letter, an absent field) are rare.
+    #![proptest_config(config(4096))]
+
     /// A single condition matches exactly when the oracle says so.
     #[test]
     fn conditions_match_as_the_oracle_says(
         record in oracle_record(),
         shape in condition(oracle_text()),
-        quote in any::<Option<(prop::sample::Index, prop::sample::Index, u64)>>(),
+        quote in proptest::option::weighted(0.75, any::<(prop::sample::Index, prop::sample::Index, u64)>()),
     ) {
         let mut c = shape;
         // Half the time, quote a piece of the field itself, re-cased, so that matches happen.
@@ -1373,8 +1617,9 @@ proptest! {
 // 6. Continuation tokens.
 
 fn page_request() -> impl Strategy<Value = (PageRequest, Position, i64)> {
-    let small_filter = filter_tree(3)
-        .prop_filter("within limits", |f| within_limits(f) && f.to_json().len() <= MAX_FILTER_BYTES);
+    let small_filter = filter_tree(3).prop_filter("within limits", |f| {
+        within_limits(f) && f.to_json().len() <= MAX_FILTER_BYTES
+    });
     (
         any::<i64>(),
         proptest::option::of(any::<i64>()),
@@ -1407,7 +1652,11 @@ fn signed(key: &[u8], json: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
     mac.update(json);
     let tag = mac.finalize().into_bytes();
-    format!("{}.{}", URL_SAFE_NO_PAD.encode(json), URL_SAFE_NO_PAD.encode(&tag[..16]))
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(json),
+        URL_SAFE_NO_PAD.encode(&tag[..16])
+    )
 }
 
 const TOKEN_CHARS: &[char] = &[
@@ -1491,12 +1740,11 @@ fn the_test_calendar_is_right() {
     assert_eq!(MIN_TICKS, OperationDate::MIN.ticks());
     assert_eq!(MAX_TICKS, OperationDate::MAX.ticks());
     assert_eq!(days_from_civil(1, 1, 1) * TICKS_PER_DAY, MIN_TICKS);
-    assert_eq!(days_from_civil(10_000, 1, 1) * TICKS_PER_DAY - 1, MAX_TICKS);
     let top = jiff::Timestamp::MAX.as_nanosecond() / 100;
-    assert_eq!(i128::from(TOP_TICKS), top);
+    assert_eq!(i128::from(MAX_TICKS), top);
     assert_eq!(expected_display(0), "1970-01-01T00:00:00.0000000Z");
     assert_eq!(expected_display(-1), "1969-12-31T23:59:59.9999999Z");
-    assert_eq!(expected_display(MAX_TICKS), "9999-12-31T23:59:59.9999999Z");
+    assert_eq!(expected_display(MAX_TICKS), "9999-12-30T22:00:00.9999999Z");
     let (leap_day, _) = Civil::of_ticks(days_from_civil(2000, 2, 29) * TICKS_PER_DAY + 1);
     assert_eq!((leap_day.year, leap_day.month, leap_day.day), (2000, 2, 29));
 }
@@ -1505,29 +1753,26 @@ fn the_test_calendar_is_right() {
 // Known bugs, each the smallest input that shows it. Remove the `ignore` with the fix.
 
 fn record(extra: &str) -> AuditRecord {
-    let json = format!(r#"{{"id":"r1","operationType":"create_order","operationDate":"2024-01-02T03:04:05Z"{extra}}}"#);
+    let json = format!(
+        r#"{{"id":"r1","operationType":"create_order","operationDate":"2024-01-02T03:04:05Z"{extra}}}"#
+    );
     parse_record(&json, PARTNER, &mut ids()).expect("a valid record")
 }
 
 fn matches(filter: &str, record: &AuditRecord) -> bool {
-    Filter::parse(filter).expect("a valid filter").matches(record)
+    Filter::parse(filter)
+        .expect("a valid filter")
+        .matches(record)
 }
 
 #[test]
-#[ignore = "bug: OperationDate::MAX and the last 26 hours of 9999 overflow jiff's Timestamp"]
-fn the_last_day_of_year_9999_formats_and_parses() {
-    // Display panics ("a Display implementation returned an error unexpectedly"): jiff's
-    // Timestamp ends at 9999-12-30T22:00:00.999999999Z, before OperationDate::MAX. An endDate
-    // of 9999-12-31 reaches it: end_exclusive is MAX, which the server then formats.
-    let end = QueryDate::parse("9999-12-31").unwrap().end_exclusive(&TimeZone::UTC);
-    let shown = std::panic::catch_unwind(|| end.to_string()).expect("the end formats");
-    assert_eq!(OperationDate::parse_rfc3339(&shown), Ok(end));
-    // Instants of that last day are refused as "not a date".
-    let last = "9999-12-31T12:00:00Z";
-    assert!(OperationDate::parse_rfc3339(last).is_ok(), "{last} refused");
-    // Its midnight is clamped to the very end instead.
-    let day = QueryDate::parse("9999-12-31").unwrap().start(&TimeZone::UTC);
-    assert_eq!(day.ticks(), days_from_civil(9999, 12, 31) * TICKS_PER_DAY);
+#[ignore = "bug: instants past MAX are refused as \"not a date\", not as out of range"]
+fn instants_past_the_maximum_are_out_of_range() {
+    // A well-formed RFC 3339 instant on 9999-12-31 is answered with "is not a date: use
+    // yyyy-mm-dd, RFC 3339 …", because jiff cannot parse it; the year-0 side says OutOfRange.
+    let last_day = "9999-12-31T12:00:00Z";
+    let err = OperationDate::parse_rfc3339(last_day).unwrap_err();
+    assert!(matches!(err, DateError::OutOfRange(_)), "{err:?}");
 }
 
 #[test]
@@ -1536,7 +1781,10 @@ fn the_first_day_starts_at_the_beginning_in_zones_east_of_utc() {
     // Midnight of 0001-01-01 at +14:00 precedes MIN, yet the start is clamped to MAX, which
     // empties any period starting that day.
     let first = QueryDate::parse("0001-01-01").unwrap();
-    assert_eq!(first.start(&TimeZone::fixed(offset(14))), OperationDate::MIN);
+    assert_eq!(
+        first.start(&TimeZone::fixed(offset(14))),
+        OperationDate::MIN
+    );
 }
 
 #[test]
@@ -1553,16 +1801,25 @@ fn query_days_outside_years_1_to_9999_are_refused() {
 fn a_greek_capital_sigma_matches_itself_inside_a_word() {
     // "ΑΣ" folds to "ας" (final sigma), "ΑΣΑ" to "ασα": the verbatim substring does not match.
     let named = record(r#","customerName":"ΑΣΑ""#);
-    assert!(matches(r#"{"Field":"CompanyName","Value":"ΑΣ","Operator":"substring"}"#, &named));
+    assert!(matches(
+        r#"{"Field":"CompanyName","Value":"ΑΣ","Operator":"substring"}"#,
+        &named
+    ));
 }
 
 #[test]
 #[ignore = "bug: free-text search looks into customizedData's JSON, not its keys and values"]
 fn free_text_search_sees_customized_data_keys_and_values_not_its_json() {
     let quoted = record(r#","customizedData":[{"key":"note","value":"say \"hi\""}]"#);
-    assert!(matches(r#"{"Field":"Text","Value":"say \"hi\"","Operator":"substring"}"#, &quoted));
+    assert!(matches(
+        r#"{"Field":"Text","Value":"say \"hi\"","Operator":"substring"}"#,
+        &quoted
+    ));
     let nulled = record(r#","customizedData":[{"key":"k","value":null}]"#);
-    assert!(!matches(r#"{"Field":"Text","Value":"null","Operator":"substring"}"#, &nulled));
+    assert!(!matches(
+        r#"{"Field":"Text","Value":"null","Operator":"substring"}"#,
+        &nulled
+    ));
 }
 
 #[test]

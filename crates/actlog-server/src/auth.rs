@@ -1,16 +1,20 @@
 //! Who is calling: one principal model for every route.
 //!
-//! A [`Principal`] is always bound to exactly one partner; every store call a handler makes
-//! passes `principal.partner_id`, so no route can read or write across partners. Routes state
-//! what they need with [`Principal::require`], never by inspecting credentials themselves.
+//! A [`Principal`] is a signed-in user or an API key, and is always bound to exactly one
+//! partner; every store call a handler makes passes `principal.partner_id`, so no route can
+//! read or write across partners. Routes state what they need with [`Principal::require`]; the
+//! access policy (which roles may see the activity log) is applied here and nowhere else.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+use actlog_domain::catalog::Lang;
+use actlog_domain::roles::Role;
 use actlog_store::Scopes;
 
 use crate::error::ApiError;
+use crate::identity::session;
 use crate::keys;
 use crate::state::AppState;
 
@@ -25,12 +29,27 @@ pub struct Principal {
 #[derive(Debug, Clone)]
 pub enum PrincipalKind {
     ApiKey { id: String, scopes: Scopes },
+    User(SignedInUser),
+}
+
+/// A user signed in through a browser session.
+#[derive(Debug, Clone)]
+pub struct SignedInUser {
+    pub user_id: i64,
+    pub email: String,
+    pub roles: Vec<Role>,
+    /// Whether the access policy lets this user view and export the activity log.
+    pub can_view_log: bool,
+    /// The token this session's forms must carry.
+    pub csrf_token: String,
+    pub lang: Option<Lang>,
+    pub time_zone: Option<String>,
 }
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Capability {
-    /// Read the activity log (query, look-up, export).
+    /// View and export the activity log (page, query, look-up, export, subscriptions page).
     ReadLog,
     /// Write records.
     WriteRecords,
@@ -41,6 +60,8 @@ impl Principal {
         match (&self.kind, capability) {
             (PrincipalKind::ApiKey { scopes, .. }, Capability::ReadLog) => scopes.read,
             (PrincipalKind::ApiKey { scopes, .. }, Capability::WriteRecords) => scopes.write,
+            (PrincipalKind::User(user), Capability::ReadLog) => user.can_view_log,
+            (PrincipalKind::User(_), Capability::WriteRecords) => false,
         }
     }
 
@@ -49,29 +70,125 @@ impl Principal {
         if self.may(capability) {
             return Ok(());
         }
-        Err(ApiError::forbidden(match capability {
-            Capability::ReadLog => "read the activity log (the key lacks the read scope)",
-            Capability::WriteRecords => "write records (the key lacks the write scope)",
+        Err(ApiError::forbidden(match (&self.kind, capability) {
+            (PrincipalKind::ApiKey { .. }, Capability::ReadLog) => {
+                "read the activity log (the key lacks the read scope)"
+            }
+            (PrincipalKind::ApiKey { .. }, Capability::WriteRecords) => {
+                "write records (the key lacks the write scope)"
+            }
+            (PrincipalKind::User(_), Capability::ReadLog) => {
+                "view the activity log (none of the user's roles allows it)"
+            }
+            (PrincipalKind::User(_), Capability::WriteRecords) => "write records (only API keys write)",
         }))
     }
+
+    /// The signed-in user, when the principal is one.
+    pub fn user(&self) -> Option<&SignedInUser> {
+        match &self.kind {
+            PrincipalKind::User(user) => Some(user),
+            PrincipalKind::ApiKey { .. } => None,
+        }
+    }
+}
+
+/// The principal of a request, if it carries valid credentials: an API key when an
+/// `Authorization` header is present (and then only that), else the session cookie.
+pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Principal>, ApiError> {
+    if let Some(header) = parts.headers.get(AUTHORIZATION) {
+        return api_key(header.to_str().unwrap_or(""), state).await;
+    }
+    let Some(id_hash) = session::session_hash(&parts.headers) else { return Ok(None) };
+    let Some(stored) = state.store.session(&id_hash).await? else { return Ok(None) };
+    let now = state.clock.now();
+    if !state.config.sessions.is_live(&stored, now) {
+        state.store.delete_session(&id_hash).await?;
+        return Ok(None);
+    }
+    if state.config.sessions.needs_touch(&stored, now) {
+        state.store.touch_session(&id_hash, now).await?;
+    }
+    let user = stored.user;
+    let can_view_log = state.config.policy.may_view_log(&user.roles);
+    Ok(Some(Principal {
+        partner_id: user.partner_id,
+        kind: PrincipalKind::User(SignedInUser {
+            user_id: user.id,
+            email: user.email,
+            roles: user.roles,
+            can_view_log,
+            csrf_token: stored.csrf_token,
+            lang: user.lang.as_deref().and_then(Lang::from_tag),
+            time_zone: user.time_zone,
+        }),
+    }))
+}
+
+async fn api_key(header: &str, state: &AppState) -> Result<Option<Principal>, ApiError> {
+    let Some((scheme, key)) = header.trim().split_once(' ') else { return Ok(None) };
+    let key = key.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || !keys::looks_like_key(key) {
+        return Ok(None);
+    }
+    let Some(stored) = state.store.api_key(&keys::hash(key)).await? else { return Ok(None) };
+    Ok(Some(Principal {
+        partner_id: stored.partner_id,
+        kind: PrincipalKind::ApiKey { id: stored.id, scopes: stored.scopes },
+    }))
 }
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(ApiError::unauthenticated)?;
-        let text = header.to_str().map_err(|_| ApiError::unauthenticated())?;
-        let (scheme, key) = text.trim().split_once(' ').ok_or_else(ApiError::unauthenticated)?;
-        let key = key.trim();
-        if !scheme.eq_ignore_ascii_case("bearer") || !keys::looks_like_key(key) {
-            return Err(ApiError::unauthenticated());
+        resolve(parts, state).await?.ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// The principal when the request carries valid credentials, `None` otherwise.
+#[derive(Debug, Clone)]
+pub struct MaybePrincipal(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybePrincipal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(MaybePrincipal(resolve(parts, state).await?))
+    }
+}
+
+/// A signed-in user, for pages: without a live session the browser is sent to `/sign-in`
+/// and brought back afterwards.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Principal);
+
+impl SignedIn {
+    pub fn user(&self) -> &SignedInUser {
+        self.0.user().expect("SignedIn only holds users")
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        match resolve(parts, state).await {
+            Ok(Some(principal)) if principal.user().is_some() => Ok(SignedIn(principal)),
+            Ok(_) => {
+                let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let next: String = here
+                    .bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect();
+                let location = format!("/sign-in?next={next}");
+                Err((axum::http::StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, location)]).into_response())
+            }
+            Err(err) => Err(err.into_response()),
         }
-        let stored = state.store.api_key(&keys::hash(key)).await?;
-        let stored = stored.ok_or_else(ApiError::unauthenticated)?;
-        Ok(Principal {
-            partner_id: stored.partner_id,
-            kind: PrincipalKind::ApiKey { id: stored.id, scopes: stored.scopes },
-        })
     }
 }

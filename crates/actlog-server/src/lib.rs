@@ -10,10 +10,13 @@
 
 pub mod auth;
 pub mod error;
+pub mod export;
+pub mod identity;
 pub mod keys;
 pub mod params;
 pub mod records;
 pub mod state;
+pub mod web;
 
 use std::future::Future;
 
@@ -26,7 +29,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
-pub use state::{AppState, Clock, Limits, SystemClock};
+pub use state::{AppState, Clock, Cloud, Limits, ServerConfig, SystemClock};
 
 use crate::error::{ApiError, Code};
 
@@ -37,12 +40,14 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(records::router())
+        .merge(web::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/openapi.json", get(openapi))
         .fallback(|| async { ApiError::new(Code::NotFound, "no such endpoint; see /v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(Code::MethodNotAllowed, "this endpoint does not take that method; see /v1/openapi.json")
         })
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }
@@ -75,11 +80,26 @@ async fn request_id(request: Request, next: Next) -> Response {
     response
 }
 
+/// Headers every response carries: a Content-Security-Policy without `unsafe-inline`, and
+/// the usual hardening.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+               connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    headers.insert("content-security-policy", HeaderValue::from_static(csp));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    response
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes requests in flight.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -20,6 +20,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/auditrecords", get(list).post(append))
+        .route("/v1/auditrecords/export", get(crate::export::download))
         .route("/v1/auditrecords/{id}", get(one))
 }
 
@@ -36,8 +37,8 @@ async fn append(
     let Ok(_slot) = state.ingest_slots.clone().try_acquire_owned() else {
         return Err(ApiError::overloaded());
     };
-    let bytes = read_body(body, state.limits.max_body_bytes).await?;
-    let records = ingest::parse_batch(&bytes, &principal.partner_id, state.limits.max_batch_records, &mut || {
+    let bytes = read_body(body, state.limits().max_body_bytes).await?;
+    let records = ingest::parse_batch(&bytes, &principal.partner_id, state.limits().max_batch_records, &mut || {
         uuid::Uuid::new_v4().to_string()
     })?;
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();

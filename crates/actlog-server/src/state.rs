@@ -1,11 +1,16 @@
 //! What every handler shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actlog_domain::cursor::CursorKey;
+use actlog_domain::roles::AccessPolicy;
 use actlog_domain::time::OperationDate;
 use actlog_store::Store;
 use tokio::sync::Semaphore;
+
+use crate::identity::session::SessionSettings;
+use crate::identity::throttle::Throttle;
 
 /// Limits that protect the server from oversized or excessive requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +29,34 @@ impl Default for Limits {
     }
 }
 
+/// Which cloud a deployment serves (PRODUCT §3 item 8): shown on every page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cloud {
+    #[default]
+    Public,
+    UsGov,
+}
+
+impl Cloud {
+    pub fn parse(text: &str) -> Option<Cloud> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "public" => Some(Cloud::Public),
+            "usgov" => Some(Cloud::UsGov),
+            _ => None,
+        }
+    }
+}
+
+/// How the server behaves: limits, who may see the log, sessions.
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    pub limits: Limits,
+    /// Which roles may view and export the activity log.
+    pub policy: AccessPolicy,
+    pub sessions: SessionSettings,
+    pub cloud: Cloud,
+}
+
 /// The time source, injected so that "the most recent month" is testable.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> OperationDate;
@@ -37,8 +70,7 @@ impl Clock for SystemClock {
     fn now(&self) -> OperationDate {
         let now = jiff::Timestamp::now();
         // Drop sub-100 ns precision, which OperationDate does not hold.
-        let ticks = now.as_nanosecond() / 100;
-        OperationDate::from_ticks(ticks as i64)
+        OperationDate::from_ticks((now.as_nanosecond() / 100) as i64)
     }
 }
 
@@ -48,20 +80,34 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub cursor_key: CursorKey,
     pub clock: Arc<dyn Clock>,
-    pub limits: Limits,
+    pub config: Arc<ServerConfig>,
     pub ingest_slots: Arc<Semaphore>,
+    /// Failed sign-ins per account.
+    pub account_failures: Arc<Throttle>,
+    /// Failed sign-ins per client address.
+    pub address_failures: Arc<Throttle>,
 }
 
 impl AppState {
     /// State over `store`, loading (or creating) the deployment's cursor key from it.
-    pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limits: Limits) -> Result<Self, actlog_store::StoreError> {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: ServerConfig,
+    ) -> Result<Self, actlog_store::StoreError> {
         let secret = store.secret("cursor-key", crate::keys::random_bytes::<32>().to_vec()).await?;
         Ok(AppState {
             store,
             cursor_key: CursorKey::new(secret),
             clock,
-            limits,
-            ingest_slots: Arc::new(Semaphore::new(limits.max_concurrent_ingest)),
+            ingest_slots: Arc::new(Semaphore::new(config.limits.max_concurrent_ingest)),
+            config: Arc::new(config),
+            account_failures: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
+            address_failures: Arc::new(Throttle::new(30, Duration::from_secs(15 * 60))),
         })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.config.limits
     }
 }

@@ -1,6 +1,7 @@
 //! Argon2id password hashes, computed off the async runtime's threads.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use std::sync::LazyLock;
 
 use argon2::Argon2;
@@ -29,9 +30,7 @@ pub fn check_new(password: &str) -> Result<(), PasswordError> {
 /// The PHC string of an Argon2id hash of `password`, with a fresh salt.
 pub async fn hash(password: String) -> String {
     tokio::task::spawn_blocking(move || {
-        let salt_bytes = crate::keys::random_bytes::<16>();
-        let salt = SaltString::encode_b64(&salt_bytes).expect("16 bytes make a valid salt");
-        Argon2::default().hash_password(password.as_bytes(), &salt).expect("hashing cannot fail").to_string()
+        hash_with_fresh_salt(password.as_bytes())
     })
     .await
     .expect("the hashing task does not panic")
@@ -52,10 +51,15 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
 
 /// An Argon2id hash of a random password nobody knows, verified for unknown accounts.
 static DUMMY: LazyLock<String> = LazyLock::new(|| {
-    let salt = SaltString::encode_b64(&crate::keys::random_bytes::<16>()).expect("valid salt");
-    let password = crate::keys::random_bytes::<32>();
-    Argon2::default().hash_password(&password, &salt).expect("hashing cannot fail").to_string()
+    hash_with_fresh_salt(&crate::keys::random_bytes::<32>())
 });
+
+/// The PHC string of the Argon2id hash of `password` with a random 16-byte salt.
+fn hash_with_fresh_salt(password: &[u8]) -> String {
+    let salt = crate::keys::random_bytes::<16>();
+    let hash: PasswordHash = Argon2::default().hash_password_with_salt(password, &salt).expect("hashing cannot fail");
+    hash.to_string()
+}
 
 #[cfg(test)]
 mod tests {

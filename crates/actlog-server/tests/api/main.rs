@@ -3,4 +3,6 @@
 mod access;
 mod ingest;
 mod query;
+mod roles;
+mod signin;
 mod support;

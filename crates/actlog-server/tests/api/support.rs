@@ -12,23 +12,25 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use actlog_domain::time::OperationDate;
-use actlog_server::{AppState, Clock, Limits};
+use actlog_server::{AppState, Clock, Limits, ServerConfig};
 use actlog_sqlite::{SqliteOptions, SqliteStore};
-use actlog_store::{Scopes, Store};
+use actlog_domain::roles::Role;
+use actlog_store::{NewUser, Scopes, Store};
 
-/// A clock stopped at one instant.
+/// A clock that stands still until a test moves it.
 #[derive(Debug)]
-pub struct FixedClock(pub OperationDate);
+pub struct TestClock(pub std::sync::Mutex<OperationDate>);
 
-impl Clock for FixedClock {
+impl Clock for TestClock {
     fn now(&self) -> OperationDate {
-        self.0
+        *self.0.lock().unwrap()
     }
 }
 
 pub struct TestApp {
     pub app: Router,
     pub store: Arc<dyn Store>,
+    pub clock: Arc<TestClock>,
     _dir: tempfile::TempDir,
 }
 
@@ -52,12 +54,22 @@ impl TestApp {
     }
 
     pub async fn with(limits: Limits, now: &str) -> TestApp {
+        Self::configured(ServerConfig { limits, ..ServerConfig::default() }, now).await
+    }
+
+    pub async fn configured(config: ServerConfig, now: &str) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("actlog.db");
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
-        let clock = Arc::new(FixedClock(OperationDate::parse_rfc3339(now).unwrap()));
-        let state = AppState::new(store.clone(), clock, limits).await.unwrap();
-        TestApp { app: actlog_server::app(state), store, _dir: dir }
+        let clock = Arc::new(TestClock(std::sync::Mutex::new(OperationDate::parse_rfc3339(now).unwrap())));
+        let state = AppState::new(store.clone(), clock.clone(), config).await.unwrap();
+        TestApp { app: actlog_server::app(state), store, clock, _dir: dir }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, duration: jiff::SignedDuration) {
+        let mut now = self.clock.0.lock().unwrap();
+        *now = now.saturating_add(duration);
     }
 
     /// A new key for `partner` with `scopes` ("read", "write", "read,write").
@@ -89,6 +101,62 @@ impl TestApp {
     pub async fn post(&self, key: &str, body: impl Into<Body>) -> Reply {
         self.request(Method::POST, "/v1/auditrecords", Some(key), &[], body).await
     }
+
+    /// Creates a user with `roles` and the password [`PASSWORD`].
+    pub async fn user(&self, partner: &str, email: &str, roles: &[Role]) {
+        let hash = actlog_server::identity::password::hash(PASSWORD.to_owned()).await;
+        let user = NewUser { partner_id: partner.into(), email: email.into(), password_hash: hash, roles: roles.to_vec() };
+        self.store.add_user(user).await.unwrap();
+    }
+
+    /// A request with a browser's cookie header.
+    pub async fn browse(&self, method: Method, uri: &str, cookies: &str, form: Option<&str>) -> Reply {
+        let mut headers = vec![("cookie", cookies)];
+        if form.is_some() {
+            headers.push(("content-type", "application/x-www-form-urlencoded"));
+        }
+        self.request(method, uri, None, &headers, form.unwrap_or("").to_owned()).await
+    }
+
+    /// Signs in through the form; returns the reply of the form post.
+    pub async fn sign_in_reply(&self, email: &str, password: &str) -> Reply {
+        self.sign_in_with(email, password, "").await
+    }
+
+    /// Signs in through the form, sending `cookies` (e.g. an older session) along.
+    pub async fn sign_in_with(&self, email: &str, password: &str, cookies: &str) -> Reply {
+        let form_page = self.request(Method::GET, "/sign-in", None, &[], Body::empty()).await;
+        let csrf = set_cookie(&form_page, "actlog_csrf").expect("the form sets its CSRF cookie");
+        let html = String::from_utf8(form_page.raw.clone()).unwrap();
+        assert!(html.contains(&format!("name=\"csrf\" value=\"{csrf}\"")), "the form carries the token");
+        let body = format!("email={}&password={}&csrf={csrf}&next=%2F", enc(email), enc(password));
+        let cookies = if cookies.is_empty() { format!("actlog_csrf={csrf}") } else { format!("actlog_csrf={csrf}; {cookies}") };
+        self.browse(Method::POST, "/sign-in", &cookies, Some(&body)).await
+    }
+
+    /// Signs in; returns the session cookie header value (`actlog_session=…`).
+    pub async fn sign_in(&self, email: &str) -> String {
+        let reply = self.sign_in_reply(email, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-in of {email}: {}", String::from_utf8_lossy(&reply.raw));
+        format!("actlog_session={}", set_cookie(&reply, "actlog_session").expect("a session cookie"))
+    }
+}
+
+/// The password of every test user.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The value a reply's `Set-Cookie` gives cookie `name`.
+pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+    reply.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        let (pair, _) = v.split_once(';').unwrap_or((v, ""));
+        let (n, value) = pair.split_once('=')?;
+        (n == name).then(|| value.to_owned())
+    })
+}
+
+/// The body as text.
+pub fn text(reply: &Reply) -> String {
+    String::from_utf8_lossy(&reply.raw).into_owned()
 }
 
 /// A minimal valid record as JSON.

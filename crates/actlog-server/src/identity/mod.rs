@@ -1,0 +1,5 @@
+//! People: passwords, sessions, sign-in throttling.
+
+pub mod password;
+pub mod session;
+pub mod throttle;

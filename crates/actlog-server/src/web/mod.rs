@@ -1,0 +1,48 @@
+//! The web dashboard: server-rendered pages, English and Italian, no script framework.
+//!
+//! - [`signin`]: `/sign-in`, `/sign-out`.
+//! - [`page`]: the frame every page shares, language choice, error pages.
+//! - [`i18n`]: every visible string (`locales/*.ftl`).
+
+pub mod i18n;
+pub mod page;
+pub mod signin;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use askama::Template;
+
+use crate::auth::SignedIn;
+use crate::state::AppState;
+use crate::web::page::{Frame, render};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/sign-in", get(signin::show).post(signin::submit))
+        .route("/sign-out", axum::routing::post(signin::sign_out))
+        .route("/static/actlog.css", get(|| asset("text/css; charset=utf-8", include_str!("../../static/actlog.css"))))
+        .route("/static/actlog.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../../static/actlog.js"))))
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    frame: Frame,
+}
+
+/// The landing page after sign-in: the frame with its Account settings menu.
+async fn home(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap) -> Response {
+    let user = signed_in.user().clone();
+    let lang = page::language(Some(&user), &headers);
+    render(StatusCode::OK, &Home { frame: Frame::new(&state, lang, "home-title", Some(user)) })
+}
