@@ -19,26 +19,54 @@ pub async fn run(records: usize, seconds: u64) -> anyhow::Result<()> {
     let mut spec = DemoSpec::standard(jiff::Timestamp::now());
     spec.records = records;
     let rows: Vec<AuditRecord> = actlog_demo::generate(&spec).collect();
-    let bytes: usize = rows.iter().map(|r| r.resource_new_value.as_ref().map_or(0, String::len)).sum();
-    println!("{} records, {} bytes of resourceNewValue on average", rows.len(), bytes / rows.len().max(1));
+    let bytes: usize = rows
+        .iter()
+        .map(|r| r.resource_new_value.as_ref().map_or(0, String::len))
+        .sum();
+    println!(
+        "{} records, {} bytes of resourceNewValue on average",
+        rows.len(),
+        bytes / rows.len().max(1)
+    );
 
     let shell = sqlite3_import(dir.path(), &spec.partner_id, &rows)?;
-    println!("sqlite3 .import (same schema, one transaction): {:>9.0} records/s", shell);
+    println!(
+        "sqlite3 .import (same schema, one transaction): {:>9.0} records/s",
+        shell
+    );
 
     let http = http_batches(dir.path(), &spec.partner_id, &rows, 2).await?;
-    println!("actlog HTTP, batches of 1,000, 2 clients:        {:>9.0} records/s  = {:.2}x sqlite3 .import", http, http / shell);
+    println!(
+        "actlog HTTP, batches of 1,000, 2 clients:        {:>9.0} records/s  = {:.2}x sqlite3 .import",
+        http,
+        http / shell
+    );
 
     let fsyncs = fsync_rate(dir.path())?;
     let single = single_record_clients(dir.path(), &spec.partner_id, &rows, 64, seconds).await?;
-    println!("disk: synchronous 4 KiB writes:                  {:>9.0} fsyncs/s", fsyncs);
-    println!("actlog HTTP, 64 clients x 1 record per request:  {:>9.0} records/s  = {:.1}x the fsync rate", single, single / fsyncs);
+    println!(
+        "disk: synchronous 4 KiB writes:                  {:>9.0} fsyncs/s",
+        fsyncs
+    );
+    println!(
+        "actlog HTTP, 64 clients x 1 record per request:  {:>9.0} records/s  = {:.1}x the fsync rate",
+        single,
+        single / fsyncs
+    );
     Ok(())
 }
 
 /// The schema actlog creates, then `.import` of the same rows as CSV in one transaction.
-fn sqlite3_import(dir: &std::path::Path, partner: &str, rows: &[AuditRecord]) -> anyhow::Result<f64> {
+fn sqlite3_import(
+    dir: &std::path::Path,
+    partner: &str,
+    rows: &[AuditRecord],
+) -> anyhow::Result<f64> {
     let db = dir.join("shell.db");
-    drop(actlog_sqlite::SqliteStore::open(&db, actlog_sqlite::SqliteOptions::default())?);
+    drop(actlog_sqlite::SqliteStore::open(
+        &db,
+        actlog_sqlite::SqliteOptions::default(),
+    )?);
     let csv_path = dir.join("rows.csv");
     let mut out = csv::Writer::from_path(&csv_path)?;
     for (i, r) in rows.iter().enumerate() {
@@ -47,16 +75,34 @@ fn sqlite3_import(dir: &std::path::Path, partner: &str, rows: &[AuditRecord]) ->
         let customized = r.customized_data_json();
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         out.write_record([
-            seq, "1".into(), r.id.clone(), date, o(&r.customer_id), o(&r.customer_name), o(&r.user_principal_name),
-            o(&r.application_id), o(&r.resource_type), r.operation_type.clone(), o(&r.operation_status),
-            o(&r.resource_old_value), o(&r.resource_new_value), customized.unwrap_or_default(), o(&r.session_id),
+            seq,
+            "1".into(),
+            r.id.clone(),
+            date,
+            o(&r.customer_id),
+            o(&r.customer_name),
+            o(&r.user_principal_name),
+            o(&r.application_id),
+            o(&r.resource_type),
+            r.operation_type.clone(),
+            o(&r.operation_status),
+            o(&r.resource_old_value),
+            o(&r.resource_new_value),
+            customized.unwrap_or_default(),
+            o(&r.session_id),
             o(&r.original_correlation_id),
         ])?;
     }
     out.flush()?;
-    let setup = format!("INSERT INTO partners(pkey, id, created_at) VALUES (1, '{}', 0);", partner.replace('\'', "''"));
+    let setup = format!(
+        "INSERT INTO partners(pkey, id, created_at) VALUES (1, '{}', 0);",
+        partner.replace('\'', "''")
+    );
     run_sqlite3(&db, &setup)?;
-    let script = format!("PRAGMA synchronous=FULL;\n.import --csv {} records\n", csv_path.display());
+    let script = format!(
+        "PRAGMA synchronous=FULL;\n.import --csv {} records\n",
+        csv_path.display()
+    );
     let started = Instant::now();
     run_sqlite3(&db, &script)?;
     let elapsed = started.elapsed().as_secs_f64();
@@ -75,7 +121,11 @@ fn run_sqlite3(db: &std::path::Path, script: &str) -> anyhow::Result<String> {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .context("the sqlite3 shell is needed (apt-get install sqlite3)")?;
-    child.stdin.take().expect("piped").write_all(script.as_bytes())?;
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(script.as_bytes())?;
     let out = child.wait_with_output()?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() || !stderr.trim().is_empty() {
@@ -86,20 +136,35 @@ fn run_sqlite3(db: &std::path::Path, script: &str) -> anyhow::Result<String> {
 
 /// Batches of 1,000 as JSON arrays from `clients` concurrent connections; each acknowledged
 /// only once durable.
-async fn http_batches(dir: &std::path::Path, partner: &str, rows: &[AuditRecord], clients: usize) -> anyhow::Result<f64> {
+async fn http_batches(
+    dir: &std::path::Path,
+    partner: &str,
+    rows: &[AuditRecord],
+    clients: usize,
+) -> anyhow::Result<f64> {
     let running = server::start(&dir.join("http.db"), partner).await?;
-    let bodies: Vec<String> = rows.chunks(1_000).map(|c| serde_json::to_string(c).expect("serializes")).collect();
+    let bodies: Vec<String> = rows
+        .chunks(1_000)
+        .map(|c| serde_json::to_string(c).expect("serializes"))
+        .collect();
     let bodies = Arc::new(bodies);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (bodies, next, url, key) = (bodies.clone(), next.clone(), running.url.clone(), running.key.clone());
+        let (bodies, next, url, key) = (
+            bodies.clone(),
+            next.clone(),
+            running.url.clone(),
+            running.key.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(body) = bodies.get(i) else { return Ok::<_, anyhow::Error>(()) };
+                let Some(body) = bodies.get(i) else {
+                    return Ok::<_, anyhow::Error>(());
+                };
                 let reply = client
                     .post(format!("{url}/v1/auditrecords"))
                     .header("authorization", format!("Bearer {key}"))
@@ -128,14 +193,23 @@ async fn single_record_clients(
     seconds: u64,
 ) -> anyhow::Result<f64> {
     let running = server::start(&dir.join("single.db"), partner).await?;
-    let bodies: Arc<Vec<String>> = Arc::new(rows.iter().map(|r| serde_json::to_string(r).expect("serializes")).collect());
+    let bodies: Arc<Vec<String>> = Arc::new(
+        rows.iter()
+            .map(|r| serde_json::to_string(r).expect("serializes"))
+            .collect(),
+    );
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (bodies, next, done, url, key) =
-            (bodies.clone(), next.clone(), done.clone(), running.url.clone(), running.key.clone());
+        let (bodies, next, done, url, key) = (
+            bodies.clone(),
+            next.clone(),
+            done.clone(),
+            running.url.clone(),
+            running.key.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             while Instant::now() < deadline {

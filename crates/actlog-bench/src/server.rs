@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use actlog_server::{AppState, Limits, SystemClock};
+use actlog_server::{AppState, ServerConfig, SystemClock};
 use actlog_sqlite::{SqliteOptions, SqliteStore};
 use actlog_store::{Scopes, Store};
 
@@ -15,11 +15,23 @@ pub struct Running {
 
 pub async fn start(path: &Path, partner: &str) -> anyhow::Result<Running> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path, SqliteOptions::default())?);
-    let scopes = Scopes { read: true, write: true };
+    let scopes = Scopes {
+        read: true,
+        write: true,
+    };
     let (_, key) = actlog_server::keys::create(store.as_ref(), partner, scopes, "bench").await?;
-    let state = AppState::new(store.clone(), Arc::new(SystemClock), Limits::default()).await?;
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        ServerConfig::default(),
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(actlog_server::serve(listener, state, std::future::pending()));
+    tokio::spawn(actlog_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
     Ok(Running { url, key, store })
 }

@@ -303,7 +303,10 @@ mod tests {
             assert_eq!(OperationDate::parse_rfc3339(&text), Ok(at), "{text}");
             assert_eq!(OperationDate::from_timestamp(at.timestamp()), Some(at));
         }
-        assert_eq!(OperationDate::MAX.saturating_add(SignedDuration::from_hours(1)), OperationDate::MAX);
+        assert_eq!(
+            OperationDate::MAX.saturating_add(SignedDuration::from_hours(1)),
+            OperationDate::MAX
+        );
     }
 
     #[test]

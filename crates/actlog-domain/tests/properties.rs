@@ -1089,6 +1089,8 @@ proptest! {
             Ok(QueryDate::Instant(at)) => {
                 prop_assert!((OperationDate::MIN..=OperationDate::MAX).contains(&at));
             }
+            // A day's year is not checked (`query_days_outside_years_1_to_9999_are_refused`), nor
+            // zones east of UTC (`the_first_day_starts_at_the_beginning_in_zones_east_of_utc`).
             Ok(day) => {
                 for tz in [TimeZone::UTC, TimeZone::fixed(offset(-12))] {
                     let (start, end) = (day.start(&tz), day.end_exclusive(&tz));
@@ -1369,8 +1371,9 @@ fn filter_shaped() -> impl Strategy<Value = Value> {
 /// Characters for the matching oracle: cased pairs in several scripts, letters whose lower
 /// case is longer or not ASCII. Greek capital sigma is left out: see
 /// `a_greek_capital_sigma_matches_itself_inside_a_word`. None of these occurs in the JSON
-/// syntax `[{"key":"value":null}]` of customizedData: see
-/// `free_text_search_sees_customized_data_keys_and_values_not_its_json`.
+/// syntax `[{"key":"value":null}]` of customizedData (see
+/// `free_text_search_sees_customized_data_keys_and_values_not_its_json`), nor is U+0001 (see
+/// `free_text_search_does_not_match_across_fields`).
 const ORACLE_CHARS: &[char] = &[
     'b', 'B', 'c', 'C', 'd', 'D', 'é', 'É', 'İ', 'i', 'I', 'ı', 'ü', 'Ü', 'ß', 'ẞ', 'σ', 'ς', 'x',
     'X', '0', '1', '-', ' ', 'ǅ', 'ǆ', 'Ǆ',

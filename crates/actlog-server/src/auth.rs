@@ -80,7 +80,9 @@ impl Principal {
             (PrincipalKind::User(_), Capability::ReadLog) => {
                 "view the activity log (none of the user's roles allows it)"
             }
-            (PrincipalKind::User(_), Capability::WriteRecords) => "write records (only API keys write)",
+            (PrincipalKind::User(_), Capability::WriteRecords) => {
+                "write records (only API keys write)"
+            }
         }))
     }
 
@@ -99,8 +101,12 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Principal
     if let Some(header) = parts.headers.get(AUTHORIZATION) {
         return api_key(header.to_str().unwrap_or(""), state).await;
     }
-    let Some(id_hash) = session::session_hash(&parts.headers) else { return Ok(None) };
-    let Some(stored) = state.store.session(&id_hash).await? else { return Ok(None) };
+    let Some(id_hash) = session::session_hash(&parts.headers) else {
+        return Ok(None);
+    };
+    let Some(stored) = state.store.session(&id_hash).await? else {
+        return Ok(None);
+    };
     let now = state.clock.now();
     if !state.config.sessions.is_live(&stored, now) {
         state.store.delete_session(&id_hash).await?;
@@ -126,15 +132,22 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Principal
 }
 
 async fn api_key(header: &str, state: &AppState) -> Result<Option<Principal>, ApiError> {
-    let Some((scheme, key)) = header.trim().split_once(' ') else { return Ok(None) };
+    let Some((scheme, key)) = header.trim().split_once(' ') else {
+        return Ok(None);
+    };
     let key = key.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || !keys::looks_like_key(key) {
         return Ok(None);
     }
-    let Some(stored) = state.store.api_key(&keys::hash(key)).await? else { return Ok(None) };
+    let Some(stored) = state.store.api_key(&keys::hash(key)).await? else {
+        return Ok(None);
+    };
     Ok(Some(Principal {
         partner_id: stored.partner_id,
-        kind: PrincipalKind::ApiKey { id: stored.id, scopes: stored.scopes },
+        kind: PrincipalKind::ApiKey {
+            id: stored.id,
+            scopes: stored.scopes,
+        },
     }))
 }
 
@@ -142,7 +155,9 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        resolve(parts, state).await?.ok_or_else(ApiError::unauthenticated)
+        resolve(parts, state)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)
     }
 }
 
@@ -172,7 +187,10 @@ impl SignedIn {
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = axum::response::Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         match resolve(parts, state).await {
             Ok(Some(principal)) if principal.user().is_some() => Ok(SignedIn(principal)),
@@ -181,12 +199,23 @@ impl FromRequestParts<AppState> for SignedIn {
                 let next: String = here
                     .bytes()
                     .map(|b| match b {
-                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+                        b'A'..=b'Z'
+                        | b'a'..=b'z'
+                        | b'0'..=b'9'
+                        | b'-'
+                        | b'_'
+                        | b'.'
+                        | b'~'
+                        | b'/' => (b as char).to_string(),
                         _ => format!("%{b:02X}"),
                     })
                     .collect();
                 let location = format!("/sign-in?next={next}");
-                Err((axum::http::StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, location)]).into_response())
+                Err((
+                    axum::http::StatusCode::SEE_OTHER,
+                    [(axum::http::header::LOCATION, location)],
+                )
+                    .into_response())
             }
             Err(err) => Err(err.into_response()),
         }

@@ -132,7 +132,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: Code, detail: impl Into<String>) -> Self {
-        ApiError { code, detail: detail.into(), extra: None, retry_after: None }
+        ApiError {
+            code,
+            detail: detail.into(),
+            extra: None,
+            retry_after: None,
+        }
     }
 
     pub fn with(mut self, extra: Value) -> Self {
@@ -156,13 +161,22 @@ impl ApiError {
     }
 
     pub fn overloaded() -> Self {
-        ApiError { retry_after: Some(1), ..Self::new(Code::Overloaded, "the server is handling as much as it can; retry after a second") }
+        ApiError {
+            retry_after: Some(1),
+            ..Self::new(
+                Code::Overloaded,
+                "the server is handling as much as it can; retry after a second",
+            )
+        }
     }
 
     /// A failure on our side: logged in full, answered without details.
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
         tracing::error!(%err, "{context}");
-        Self::new(Code::Internal, "the server failed; the failure is logged with this request's id")
+        Self::new(
+            Code::Internal,
+            "the server failed; the failure is logged with this request's id",
+        )
     }
 }
 
@@ -181,7 +195,10 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -200,7 +217,10 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%message, "store failure");
                 ApiError {
                     retry_after: Some(5),
-                    ..ApiError::new(Code::StoreUnavailable, "the database failed; nothing was changed, retry later")
+                    ..ApiError::new(
+                        Code::StoreUnavailable,
+                        "the database failed; nothing was changed, retry later",
+                    )
                 }
             }
         }
@@ -236,14 +256,24 @@ impl From<BatchError> for ApiError {
             }
             BatchError::TooDeep { .. } => ApiError::new(Code::BodyTooDeep, detail),
             BatchError::Invalid(problems) => {
-                let syntax = problems.iter().any(|p| p.message.starts_with("not valid JSON"));
-                let code = if syntax { Code::InvalidJson } else { Code::InvalidRecord };
+                let syntax = problems
+                    .iter()
+                    .any(|p| p.message.starts_with("not valid JSON"));
+                let code = if syntax {
+                    Code::InvalidJson
+                } else {
+                    Code::InvalidRecord
+                };
                 let errors: Vec<Value> = problems
                     .iter()
                     .map(|p| json!({ "index": p.index, "line": p.line, "message": p.message }))
                     .collect();
-                let first = problems.first().map(ToString::to_string).unwrap_or_default();
-                ApiError::new(code, format!("{detail}. First: {first}")).with(json!({ "errors": errors }))
+                let first = problems
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                ApiError::new(code, format!("{detail}. First: {first}"))
+                    .with(json!({ "errors": errors }))
             }
         }
     }

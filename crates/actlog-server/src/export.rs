@@ -64,48 +64,85 @@ where
         Ok(exporter.finish()?)
     })
     .await
-    .map_err(|e| ExportFailure::Store(StoreError::Database(format!("the export task failed: {e}"))))?
+    .map_err(|e| {
+        ExportFailure::Store(StoreError::Database(format!("the export task failed: {e}")))
+    })?
 }
 
 /// The parameters of the export endpoint.
-pub const EXPORT_PARAMS: [&str; 7] = ["startDate", "endDate", "filter", "format", "lang", "tz", "separator"];
+pub const EXPORT_PARAMS: [&str; 7] = [
+    "startDate",
+    "endDate",
+    "filter",
+    "format",
+    "lang",
+    "tz",
+    "separator",
+];
 
 /// The export's language: `lang`, else the user's choice, else the browser's, else English.
 fn language(params: &Params, principal: &Principal, headers: &HeaderMap) -> Result<Lang, ApiError> {
     match params.get("lang") {
-        Some(tag) => Lang::from_tag(tag)
-            .ok_or_else(|| ApiError::new(Code::InvalidParameter, format!("lang `{tag}` is not available: use en-US or it-IT"))),
+        Some(tag) => Lang::from_tag(tag).ok_or_else(|| {
+            ApiError::new(
+                Code::InvalidParameter,
+                format!("lang `{tag}` is not available: use en-US or it-IT"),
+            )
+        }),
         None => Ok(crate::web::page::language(principal.user(), headers)),
     }
 }
 
 /// The export's time zone: `tz`, else the user's choice, else the browser's, else UTC.
-pub fn time_zone(requested: Option<&str>, principal: &Principal, headers: &HeaderMap) -> Result<TimeZone, ApiError> {
+pub fn time_zone(
+    requested: Option<&str>,
+    principal: &Principal,
+    headers: &HeaderMap,
+) -> Result<TimeZone, ApiError> {
     if let Some(name) = requested {
         return TimeZone::get(name).map_err(|_| {
-            ApiError::new(Code::InvalidParameter, format!("tz `{name}` is not an IANA time zone such as Europe/Rome"))
+            ApiError::new(
+                Code::InvalidParameter,
+                format!("tz `{name}` is not an IANA time zone such as Europe/Rome"),
+            )
         });
     }
     let chosen = principal.user().and_then(|u| u.time_zone.clone());
-    let browser = crate::identity::session::cookie(headers, "actlog_tz").map(|v| v.replace("%2F", "/"));
-    Ok(chosen.or(browser).and_then(|name| TimeZone::get(&name).ok()).unwrap_or(TimeZone::UTC))
+    let browser =
+        crate::identity::session::cookie(headers, "actlog_tz").map(|v| v.replace("%2F", "/"));
+    Ok(chosen
+        .or(browser)
+        .and_then(|name| TimeZone::get(&name).ok())
+        .unwrap_or(TimeZone::UTC))
 }
 
 /// `GET /v1/auditrecords/export?format=csv|xlsx|ndjson` with the query's period and filter.
-pub async fn download(State(state): State<AppState>, principal: Principal, headers: HeaderMap, params: Params) -> Result<Response, ApiError> {
+pub async fn download(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Response, ApiError> {
     principal.require(Capability::ReadLog)?;
     params.check(&EXPORT_PARAMS)?;
     let query = params::query(&params, state.clock.now())?;
-    let format: Format = params
-        .get("format")
-        .unwrap_or("csv")
-        .parse()
-        .map_err(|e: actlog_export::UnknownFormat| ApiError::new(Code::InvalidParameter, e.to_string()))?;
+    let format: Format = params.get("format").unwrap_or("csv").parse().map_err(
+        |e: actlog_export::UnknownFormat| ApiError::new(Code::InvalidParameter, e.to_string()),
+    )?;
     let tz = time_zone(params.get("tz"), &principal, &headers)?;
-    let period = Period { from: query.window.start, to: query.window.end };
-    let mut options = ExportOptions::new(format, language(&params, &principal, &headers)?, tz.clone(), period);
+    let period = Period {
+        from: query.window.start,
+        to: query.window.end,
+    };
+    let mut options = ExportOptions::new(
+        format,
+        language(&params, &principal, &headers)?,
+        tz.clone(),
+        period,
+    );
     if let Some(separator) = params.get("separator") {
-        let separator = actlog_export::parse_separator(separator).map_err(|e| ApiError::new(Code::InvalidParameter, e.to_string()))?;
+        let separator = actlog_export::parse_separator(separator)
+            .map_err(|e| ApiError::new(Code::InvalidParameter, e.to_string()))?;
         options.separator = Some(separator);
     }
     let rows = state.store.count(&principal.partner_id, &query).await?;
@@ -117,21 +154,36 @@ pub async fn download(State(state): State<AppState>, principal: Principal, heade
     let store = Arc::clone(&state.store);
     let partner = principal.partner_id.clone();
     tokio::spawn(async move {
-        let writer = ChannelWriter { sender: sender.clone(), buffer: Vec::with_capacity(CHUNK) };
+        let writer = ChannelWriter {
+            sender: sender.clone(),
+            buffer: Vec::with_capacity(CHUNK),
+        };
         if let Err(err) = run(store.as_ref(), &partner, &query, options, writer, |_| {}).await {
             tracing::error!(%err, "an export failed midway; the response is aborted");
             let _ = sender.send(Err(io::Error::other(err.to_string()))).await;
         }
     });
-    let body = Body::from_stream(futures::stream::unfold(receiver, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }));
+    let body = Body::from_stream(futures::stream::unfold(receiver, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
     let mut response = Response::new(body);
     let out = response.headers_mut();
-    out.insert(CONTENT_TYPE, HeaderValue::from_static(actlog_export::content_type(format)));
+    out.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(actlog_export::content_type(format)),
+    );
     let disposition = actlog_export::content_disposition(&name);
-    out.insert(CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| ApiError::internal("content disposition", e))?);
+    out.insert(
+        CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition)
+            .map_err(|e| ApiError::internal("content disposition", e))?,
+    );
     out.insert("x-actlog-rows", HeaderValue::from(rows));
     let exceeds = rows + 1 > actlog_export::EXCEL_MAX_ROWS as u64 && format == Format::Csv;
-    out.insert("x-actlog-exceeds-excel", HeaderValue::from_static(if exceeds { "true" } else { "false" }));
+    out.insert(
+        "x-actlog-exceeds-excel",
+        HeaderValue::from_static(if exceeds { "true" } else { "false" }),
+    );
     Ok(response)
 }
 
@@ -150,8 +202,13 @@ impl ChannelWriter {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)));
-        self.sender.blocking_send(Ok(chunk)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(CHUNK),
+        ));
+        self.sender
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
     }
 }
 

@@ -29,10 +29,18 @@ pub async fn create(
     label: &str,
 ) -> Result<(ApiKey, String), StoreError> {
     store.ensure_partner(partner).await?;
-    let id: String = random_bytes::<5>().iter().map(|b| format!("{b:02x}")).collect();
+    let id: String = random_bytes::<5>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
     let key_text = format!("{PREFIX}{id}_{secret}");
-    let key = ApiKey { id, partner_id: partner.to_owned(), scopes, label: label.to_owned() };
+    let key = ApiKey {
+        id,
+        partner_id: partner.to_owned(),
+        scopes,
+        label: label.to_owned(),
+    };
     store.add_api_key(&key, &hash(&key_text)).await?;
     Ok((key, key_text))
 }
@@ -44,7 +52,11 @@ pub fn parse_scopes(text: &str) -> Result<Scopes, String> {
         match part.to_ascii_lowercase().as_str() {
             "read" => scopes.read = true,
             "write" => scopes.write = true,
-            other => return Err(format!("unknown scope `{other}`: use read, write or read,write")),
+            other => {
+                return Err(format!(
+                    "unknown scope `{other}`: use read, write or read,write"
+                ));
+            }
         }
     }
     if scopes == Scopes::default() {
@@ -64,8 +76,20 @@ mod tests {
 
     #[test]
     fn scopes_parse_and_refuse_unknown_words() {
-        assert_eq!(parse_scopes("read, WRITE").unwrap(), Scopes { read: true, write: true });
-        assert_eq!(parse_scopes("read").unwrap(), Scopes { read: true, write: false });
+        assert_eq!(
+            parse_scopes("read, WRITE").unwrap(),
+            Scopes {
+                read: true,
+                write: true
+            }
+        );
+        assert_eq!(
+            parse_scopes("read").unwrap(),
+            Scopes {
+                read: true,
+                write: false
+            }
+        );
         assert!(parse_scopes("admin").unwrap_err().contains("admin"));
         assert!(parse_scopes(" , ").is_err());
     }

@@ -43,9 +43,14 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/openapi.json", get(openapi))
-        .fallback(|| async { ApiError::new(Code::NotFound, "no such endpoint; see /v1/openapi.json") })
+        .fallback(|| async {
+            ApiError::new(Code::NotFound, "no such endpoint; see /v1/openapi.json")
+        })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(Code::MethodNotAllowed, "this endpoint does not take that method; see /v1/openapi.json")
+            ApiError::new(
+                Code::MethodNotAllowed,
+                "this endpoint does not take that method; see /v1/openapi.json",
+            )
         })
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(request_id))
@@ -53,7 +58,11 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn openapi() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
 }
 
 /// Gives every request an id (the caller's `x-request-id`, or a new one), logs failures with it
@@ -88,7 +97,10 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
     headers.insert("content-security-policy", HeaderValue::from_static(csp));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     response
@@ -101,5 +113,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

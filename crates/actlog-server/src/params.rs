@@ -25,7 +25,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::new(Code::InvalidParameter, format!("the query string cannot be read: {e}")))?;
+            .map_err(|e| {
+                ApiError::new(
+                    Code::InvalidParameter,
+                    format!("the query string cannot be read: {e}"),
+                )
+            })?;
         Ok(Params(pairs))
     }
 }
@@ -41,8 +46,14 @@ impl Params {
                     format!("unknown parameter `{name}`; known: {}", known.join(", ")),
                 ));
             }
-            if self.0[..i].iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                return Err(ApiError::new(Code::InvalidParameter, format!("`{name}` is given twice")));
+            if self.0[..i]
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
+                return Err(ApiError::new(
+                    Code::InvalidParameter,
+                    format!("`{name}` is given twice"),
+                ));
             }
         }
         Ok(())
@@ -50,7 +61,10 @@ impl Params {
 
     /// A parameter's value (name compared without case).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -64,7 +78,10 @@ pub fn query(params: &Params, now: OperationDate) -> Result<query::Query, ApiErr
     let date = |name: &str| -> Result<Option<QueryDate>, ApiError> {
         params
             .get(name)
-            .map(|text| QueryDate::parse(text).map_err(|e| ApiError::new(Code::InvalidDate, format!("{name}: {e}"))))
+            .map(|text| {
+                QueryDate::parse(text)
+                    .map_err(|e| ApiError::new(Code::InvalidDate, format!("{name}: {e}")))
+            })
             .transpose()
     };
     let end = date("endDate")?.map(|d| d.end_exclusive(&utc));
@@ -72,26 +89,38 @@ pub fn query(params: &Params, now: OperationDate) -> Result<query::Query, ApiErr
         Some(d) => d.start(&utc),
         None => end.unwrap_or(now).saturating_add(-query::DEFAULT_PERIOD),
     };
-    if let Some(end) = end {
-        if end <= start {
-            return Err(ApiError::new(
-                Code::InvalidPeriod,
-                format!("startDate ({start}) must be before endDate ({end})"),
-            ));
-        }
+    if let Some(end) = end
+        && end <= start
+    {
+        return Err(ApiError::new(
+            Code::InvalidPeriod,
+            format!("startDate ({start}) must be before endDate ({end})"),
+        ));
     }
-    let filter = params.get("filter").filter(|f| !f.trim().is_empty()).map(Filter::parse).transpose()?;
-    Ok(query::Query { window: Window { start, end }, filter })
+    let filter = params
+        .get("filter")
+        .filter(|f| !f.trim().is_empty())
+        .map(Filter::parse)
+        .transpose()?;
+    Ok(query::Query {
+        window: Window { start, end },
+        filter,
+    })
 }
 
 /// Reads `size`: 1 to [`query::MAX_PAGE_SIZE`], default [`query::DEFAULT_PAGE_SIZE`].
 pub fn size(params: &Params) -> Result<usize, ApiError> {
-    let Some(text) = params.get("size") else { return Ok(query::DEFAULT_PAGE_SIZE) };
+    let Some(text) = params.get("size") else {
+        return Ok(query::DEFAULT_PAGE_SIZE);
+    };
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=query::MAX_PAGE_SIZE).contains(&n) => Ok(n),
         _ => Err(ApiError::new(
             Code::InvalidParameter,
-            format!("size must be a whole number from 1 to {}, not `{text}`", query::MAX_PAGE_SIZE),
+            format!(
+                "size must be a whole number from 1 to {}, not `{text}`",
+                query::MAX_PAGE_SIZE
+            ),
         )),
     }
 }
@@ -107,7 +136,12 @@ pub fn page_request(
     now: OperationDate,
 ) -> Result<PageRequest, ApiError> {
     let header = headers.get(CONTINUATION_HEADER).map(|v| {
-        v.to_str().map_err(|_| ApiError::new(Code::InvalidContinuationToken, "the continuation token is not text"))
+        v.to_str().map_err(|_| {
+            ApiError::new(
+                Code::InvalidContinuationToken,
+                "the continuation token is not text",
+            )
+        })
     });
     let token = match (params.get("seek"), header) {
         (Some(seek), Some(header)) if seek.eq_ignore_ascii_case("next") => Some(header?.to_owned()),
@@ -128,5 +162,10 @@ pub fn page_request(
         }
         return Ok(request);
     }
-    Ok(PageRequest { query: query(params, now)?, size: size(params)?, after: None, snapshot: None })
+    Ok(PageRequest {
+        query: query(params, now)?,
+        size: size(params)?,
+        after: None,
+        snapshot: None,
+    })
 }

@@ -1,16 +1,16 @@
 //! `/v1/auditrecords`: ingest, query and look-up, Partner Center–compatible.
 
 use axum::Json;
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use serde_json::{Value, json};
 
-use actlog_domain::ingest;
 use actlog_domain::AuditRecord;
+use actlog_domain::ingest;
 
 use crate::auth::{Capability, Principal};
 use crate::error::{ApiError, Code};
@@ -38,27 +38,50 @@ async fn append(
         return Err(ApiError::overloaded());
     };
     let bytes = read_body(body, state.limits().max_body_bytes).await?;
-    let records = ingest::parse_batch(&bytes, &principal.partner_id, state.limits().max_batch_records, &mut || {
-        uuid::Uuid::new_v4().to_string()
-    })?;
+    let records = ingest::parse_batch(
+        &bytes,
+        &principal.partner_id,
+        state.limits().max_batch_records,
+        &mut || uuid::Uuid::new_v4().to_string(),
+    )?;
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     let report = state.store.append(&principal.partner_id, records).await?;
-    let status = if report.stored > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if report.stored > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let body = json!({ "stored": report.stored, "unchanged": report.unchanged, "ids": ids });
     Ok((status, Json(body)).into_response())
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
-    let essence = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    const ACCEPTED: [&str; 5] =
-        ["application/json", "application/x-ndjson", "application/ndjson", "application/jsonl", "text/plain"];
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    const ACCEPTED: [&str; 5] = [
+        "application/json",
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "text/plain",
+    ];
     if ACCEPTED.contains(&essence.as_str()) {
         return Ok(());
     }
     Err(ApiError::new(
         Code::UnsupportedMediaType,
-        format!("send application/json (an array or a Partner Center response) or application/x-ndjson, not `{essence}`"),
+        format!(
+            "send application/json (an array or a Partner Center response) or application/x-ndjson, not `{essence}`"
+        ),
     ))
 }
 
@@ -69,10 +92,16 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
             .is_some_and(|s| s.to_string().contains("length limit"))
             || e.to_string().contains("length limit");
         if too_large {
-            ApiError::new(Code::BodyTooLarge, format!("the body is larger than {limit} bytes; split it into smaller batches"))
-                .with(json!({ "maxBytes": limit }))
+            ApiError::new(
+                Code::BodyTooLarge,
+                format!("the body is larger than {limit} bytes; split it into smaller batches"),
+            )
+            .with(json!({ "maxBytes": limit }))
         } else {
-            ApiError::new(Code::InvalidParameter, format!("the body could not be read: {e}"))
+            ApiError::new(
+                Code::InvalidParameter,
+                format!("the body could not be read: {e}"),
+            )
         }
     })
 }
@@ -88,9 +117,17 @@ async fn list(
     principal.require(Capability::ReadLog)?;
     params.check(&params::QUERY_PARAMS)?;
     let partner = &principal.partner_id;
-    let request = params::page_request(&params, &headers, &state.cursor_key, partner, state.clock.now())?;
+    let request = params::page_request(
+        &params,
+        &headers,
+        &state.cursor_key,
+        partner,
+        state.clock.now(),
+    )?;
     let page = state.store.page(partner, &request).await?;
-    let token = page.next.map(|at| state.cursor_key.issue(partner, &request, at, page.snapshot));
+    let token = page
+        .next
+        .map(|at| state.cursor_key.issue(partner, &request, at, page.snapshot));
     let mut links = json!({ "self": link(&uri.to_string(), None) });
     if let Some(token) = &token {
         let next = format!("/v1/auditrecords?seek={token}");

@@ -25,7 +25,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_batch_records: 10_000, max_body_bytes: 32 * 1024 * 1024, max_concurrent_ingest: 256 }
+        Limits {
+            max_batch_records: 10_000,
+            max_body_bytes: 32 * 1024 * 1024,
+            max_concurrent_ingest: 256,
+        }
     }
 }
 
@@ -95,7 +99,9 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: ServerConfig,
     ) -> Result<Self, actlog_store::StoreError> {
-        let secret = store.secret("cursor-key", crate::keys::random_bytes::<32>().to_vec()).await?;
+        let secret = store
+            .secret("cursor-key", crate::keys::random_bytes::<32>().to_vec())
+            .await?;
         Ok(AppState {
             store,
             cursor_key: CursorKey::new(secret),

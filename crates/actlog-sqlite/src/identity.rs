@@ -21,7 +21,10 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
         email: row.get(2)?,
         password_hash: row.get(3)?,
         // Codes are written by this store only; an unknown one (from a newer version) is skipped.
-        roles: roles.split(',').filter_map(|code| code.parse::<Role>().ok()).collect(),
+        roles: roles
+            .split(',')
+            .filter_map(|code| code.parse::<Role>().ok())
+            .collect(),
         disabled: row.get(5)?,
         lang: row.get(6)?,
         time_zone: row.get(7)?,
@@ -44,7 +47,11 @@ impl Identity for SqliteStore {
             return Err(AddUserError::EmailTaken(email));
         }
         let codes = role_codes(&user.roles);
-        let (partner, hash, address) = (user.partner_id.clone(), user.password_hash.clone(), email.clone());
+        let (partner, hash, address) = (
+            user.partner_id.clone(),
+            user.password_hash.clone(),
+            email.clone(),
+        );
         let inserted = self
             .writer
             .run(1, move |conn| {
@@ -61,7 +68,9 @@ impl Identity for SqliteStore {
             return Err(AddUserError::EmailTaken(email));
         }
         self.user_by_email(&email).await?.ok_or_else(|| {
-            AddUserError::Store(StoreError::Database(format!("user {email} vanished after insert")))
+            AddUserError::Store(StoreError::Database(format!(
+                "user {email} vanished after insert"
+            )))
         })
     }
 
@@ -124,7 +133,12 @@ impl Identity for SqliteStore {
             .await
     }
 
-    async fn set_preferences(&self, user_id: i64, lang: Option<&str>, time_zone: Option<&str>) -> Result<(), StoreError> {
+    async fn set_preferences(
+        &self,
+        user_id: i64,
+        lang: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> Result<(), StoreError> {
         let (lang, zone) = (lang.map(str::to_owned), time_zone.map(str::to_owned));
         self.writer
             .run(1, move |conn| {
@@ -136,7 +150,13 @@ impl Identity for SqliteStore {
             .await
     }
 
-    async fn create_session(&self, id_hash: &[u8; 32], user_id: i64, csrf_token: &str, now: OperationDate) -> Result<(), StoreError> {
+    async fn create_session(
+        &self,
+        id_hash: &[u8; 32],
+        user_id: i64,
+        csrf_token: &str,
+        now: OperationDate,
+    ) -> Result<(), StoreError> {
         let (hash, csrf, ticks) = (id_hash.to_vec(), csrf_token.to_owned(), now.ticks());
         self.writer
             .run(1, move |conn| {
@@ -173,14 +193,20 @@ impl Identity for SqliteStore {
             .await
     }
 
-    async fn touch_session(&self, id_hash: &[u8; 32], now: OperationDate) -> Result<(), StoreError> {
+    async fn touch_session(
+        &self,
+        id_hash: &[u8; 32],
+        now: OperationDate,
+    ) -> Result<(), StoreError> {
         let (hash, ticks) = (id_hash.to_vec(), now.ticks());
         self.writer
             .run(1, move |conn| {
-                conn.prepare_cached("UPDATE sessions SET last_seen = max(last_seen, ?2) WHERE id_hash = ?1")
-                    .and_then(|mut stmt| stmt.execute((&hash, ticks)))
-                    .map(drop)
-                    .map_err(db)
+                conn.prepare_cached(
+                    "UPDATE sessions SET last_seen = max(last_seen, ?2) WHERE id_hash = ?1",
+                )
+                .and_then(|mut stmt| stmt.execute((&hash, ticks)))
+                .map(drop)
+                .map_err(db)
             })
             .await
     }
@@ -197,7 +223,11 @@ impl Identity for SqliteStore {
             .await
     }
 
-    async fn purge_sessions(&self, idle_before: OperationDate, created_before: OperationDate) -> Result<u64, StoreError> {
+    async fn purge_sessions(
+        &self,
+        idle_before: OperationDate,
+        created_before: OperationDate,
+    ) -> Result<u64, StoreError> {
         let (idle, created) = (idle_before.ticks(), created_before.ticks());
         self.writer
             .run(1, move |conn| {

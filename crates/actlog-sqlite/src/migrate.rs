@@ -153,7 +153,10 @@ mod tests {
 
     /// A migration after every real one.
     fn next() -> Migration {
-        Migration { version: MIGRATIONS.len() as i64 + 1, ..SECOND }
+        Migration {
+            version: MIGRATIONS.len() as i64 + 1,
+            ..SECOND
+        }
     }
 
     #[test]
@@ -161,7 +164,10 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
-        let known: Vec<(i64, String)> = MIGRATIONS.iter().map(|m| (m.version, m.name.to_owned())).collect();
+        let known: Vec<(i64, String)> = MIGRATIONS
+            .iter()
+            .map(|m| (m.version, m.name.to_owned()))
+            .collect();
         assert_eq!(versions(&conn), known);
         let all = [MIGRATIONS, &[next()]].concat();
         run_with(&mut conn, &all).unwrap();

@@ -71,20 +71,36 @@ pub trait Identity: Send + Sync {
     async fn set_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError>;
 
     /// Stores a user's language and time zone choices (`None` = follow the browser).
-    async fn set_preferences(&self, user_id: i64, lang: Option<&str>, time_zone: Option<&str>) -> Result<(), StoreError>;
+    async fn set_preferences(
+        &self,
+        user_id: i64,
+        lang: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     /// Stores a new session for `user_id`.
-    async fn create_session(&self, id_hash: &[u8; 32], user_id: i64, csrf_token: &str, now: OperationDate) -> Result<(), StoreError>;
+    async fn create_session(
+        &self,
+        id_hash: &[u8; 32],
+        user_id: i64,
+        csrf_token: &str,
+        now: OperationDate,
+    ) -> Result<(), StoreError>;
 
     /// The session with this id hash, with its user, if it exists and its user is enabled.
     async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>, StoreError>;
 
     /// Records activity on a session (for idle expiry).
-    async fn touch_session(&self, id_hash: &[u8; 32], now: OperationDate) -> Result<(), StoreError>;
+    async fn touch_session(&self, id_hash: &[u8; 32], now: OperationDate)
+    -> Result<(), StoreError>;
 
     /// Ends a session.
     async fn delete_session(&self, id_hash: &[u8; 32]) -> Result<(), StoreError>;
 
     /// Deletes sessions last seen before `idle_before` or created before `created_before`.
-    async fn purge_sessions(&self, idle_before: OperationDate, created_before: OperationDate) -> Result<u64, StoreError>;
+    async fn purge_sessions(
+        &self,
+        idle_before: OperationDate,
+        created_before: OperationDate,
+    ) -> Result<u64, StoreError>;
 }

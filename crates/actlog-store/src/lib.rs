@@ -123,6 +123,9 @@ pub trait Tenancy: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: RecordWriter + RecordReader + Tenancy + Identity + std::fmt::Debug + 'static {}
+pub trait Store:
+    RecordWriter + RecordReader + Tenancy + Identity + std::fmt::Debug + 'static
+{
+}
 
 impl<T: RecordWriter + RecordReader + Tenancy + Identity + std::fmt::Debug + 'static> Store for T {}

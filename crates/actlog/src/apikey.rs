@@ -3,7 +3,12 @@
 use crate::config::DatabaseUrl;
 use crate::serve::open_store;
 
-pub async fn create(url: &DatabaseUrl, partner: &str, scopes: &str, label: &str) -> anyhow::Result<()> {
+pub async fn create(
+    url: &DatabaseUrl,
+    partner: &str,
+    scopes: &str,
+    label: &str,
+) -> anyhow::Result<()> {
     let scopes = actlog_server::keys::parse_scopes(scopes).map_err(anyhow::Error::msg)?;
     if partner.trim().is_empty() {
         anyhow::bail!("--partner must name a partner");
@@ -15,7 +20,10 @@ pub async fn create(url: &DatabaseUrl, partner: &str, scopes: &str, label: &str)
         (true, false) => "read",
         _ => "write",
     };
-    println!("Created API key {} for partner {} ({scope_text}). It is shown only once:", key.id, key.partner_id);
+    println!(
+        "Created API key {} for partner {} ({scope_text}). It is shown only once:",
+        key.id, key.partner_id
+    );
     println!("{secret}");
     Ok(())
 }

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use actlog_server::Limits;
+use std::time::Duration;
+
+use actlog_domain::roles::{AccessPolicy, Role};
+use actlog_server::identity::session::SessionSettings;
+use actlog_server::{Cloud, Limits, ServerConfig};
 
 /// Where the records live, from a URL such as `sqlite://actlog.db`.
 #[derive(Clone, PartialEq, Eq)]
@@ -19,9 +23,14 @@ pub enum DatabaseUrl {
 impl DatabaseUrl {
     pub fn parse(url: &str) -> anyhow::Result<Self> {
         let url = url.trim();
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
-                bail!("the database URL `{url}` names no file: write sqlite://PATH, e.g. sqlite://actlog.db");
+                bail!(
+                    "the database URL `{url}` names no file: write sqlite://PATH, e.g. sqlite://actlog.db"
+                );
             }
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
         }
@@ -50,8 +59,12 @@ impl fmt::Display for DatabaseUrl {
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((credentials, host)) = rest.rsplit_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
     match credentials.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -64,7 +77,24 @@ fn redact_password(url: &str) -> String {
 struct FileSettings {
     database: Option<String>,
     listen: Option<String>,
+    cloud: Option<String>,
     limits: Option<FileLimits>,
+    access: Option<FileAccess>,
+    sessions: Option<FileSessions>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAccess {
+    allowed_roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSessions {
+    idle_minutes: Option<u64>,
+    max_hours: Option<u64>,
+    secure_cookies: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,7 +112,8 @@ pub struct Settings {
     pub database: DatabaseUrl,
     /// The address `actlog serve` listens on.
     pub listen: SocketAddr,
-    pub limits: Limits,
+    /// Limits, access policy, sessions and cloud of the server.
+    pub server: ServerConfig,
 }
 
 /// The file read when `--config` / `ACTLOG_CONFIG` name none, if it exists.
@@ -98,28 +129,76 @@ impl Settings {
             None => FileSettings::default(),
         };
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let database = env("ACTLOG_DATABASE").or(file.database).unwrap_or_else(|| "sqlite://actlog.db".into());
-        let listen = env("ACTLOG_LISTEN").or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let database = env("ACTLOG_DATABASE")
+            .or(file.database)
+            .unwrap_or_else(|| "sqlite://actlog.db".into());
+        let listen = env("ACTLOG_LISTEN")
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
         let mut limits = Limits::default();
         if let Some(l) = file.limits {
             limits.max_batch_records = l.max_batch_records.unwrap_or(limits.max_batch_records);
             limits.max_body_bytes = l.max_body_bytes.unwrap_or(limits.max_body_bytes);
-            limits.max_concurrent_ingest = l.max_concurrent_ingest.unwrap_or(limits.max_concurrent_ingest);
+            limits.max_concurrent_ingest = l
+                .max_concurrent_ingest
+                .unwrap_or(limits.max_concurrent_ingest);
         }
-        if limits.max_batch_records == 0 || limits.max_body_bytes == 0 || limits.max_concurrent_ingest == 0 {
+        if limits.max_batch_records == 0
+            || limits.max_body_bytes == 0
+            || limits.max_concurrent_ingest == 0
+        {
             bail!("limits must be at least 1");
         }
-        Ok(Settings { database: DatabaseUrl::parse(&database)?, listen: parse_listen(&listen)?, limits })
+        let cloud_text = env("ACTLOG_CLOUD")
+            .or(file.cloud)
+            .unwrap_or_else(|| "public".into());
+        let cloud = Cloud::parse(&cloud_text)
+            .with_context(|| format!("cloud = `{cloud_text}`: write \"public\" or \"usgov\""))?;
+        let policy = match file.access.and_then(|a| a.allowed_roles) {
+            Some(names) => AccessPolicy::new(
+                names
+                    .iter()
+                    .map(|n| n.parse::<Role>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .context("access.allowed_roles")?,
+            ),
+            None => AccessPolicy::default(),
+        };
+        let mut sessions = SessionSettings::default();
+        if let Some(s) = file.sessions {
+            if let Some(minutes) = s.idle_minutes {
+                sessions.idle = Duration::from_secs(minutes.max(1) * 60);
+            }
+            if let Some(hours) = s.max_hours {
+                sessions.absolute = Duration::from_secs(hours.max(1) * 3600);
+            }
+            sessions.secure = s.secure_cookies;
+        }
+        let server = ServerConfig {
+            limits,
+            policy,
+            sessions,
+            cloud,
+        };
+        Ok(Settings {
+            database: DatabaseUrl::parse(&database)?,
+            listen: parse_listen(&listen)?,
+            server,
+        })
     }
 }
 
 pub fn parse_listen(text: &str) -> anyhow::Result<SocketAddr> {
-    text.parse().with_context(|| format!("`{text}` is not an address to listen on: write ADDR:PORT, e.g. 127.0.0.1:8080"))
+    text.parse().with_context(|| {
+        format!("`{text}` is not an address to listen on: write ADDR:PORT, e.g. 127.0.0.1:8080")
+    })
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the settings file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("the settings file {} is not valid", path.display()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the settings file {}", path.display()))?;
+    toml::from_str(&text)
+        .with_context(|| format!("the settings file {} is not valid", path.display()))
 }
 
 /// The commented example `actlog config example` prints.
@@ -134,6 +213,22 @@ database = "sqlite://actlog.db"
 
 # The address `actlog serve` listens on (ACTLOG_LISTEN, --listen).
 listen = "127.0.0.1:8080"
+
+# Which cloud this deployment serves: "public" (commercial) or "usgov" (US Government).
+# Each deployment is isolated: its own database, keys and users (ACTLOG_CLOUD).
+cloud = "public"
+
+[access]
+# The roles that may view and export the activity log (page, API, export, subscriptions).
+allowed_roles = ["Global admin", "Billing admin", "User management admin", "Admin agent", "Sales agent", "Helpdesk agent"]
+
+[sessions]
+# A browser session unused this long ends.
+idle_minutes = 30
+# A browser session ends this long after sign-in, however active.
+max_hours = 12
+# Mark cookies Secure. Leave unset to decide per request (X-Forwarded-Proto: https).
+# secure_cookies = true
 
 [limits]
 # Most records one POST /v1/auditrecords may carry; more is answered 413.
@@ -160,17 +255,55 @@ mod tests {
     fn the_example_is_valid_and_states_the_defaults() {
         let file: FileSettings = toml::from_str(EXAMPLE).unwrap();
         let limits = file.limits.unwrap();
-        assert_eq!(limits.max_batch_records, Some(Limits::default().max_batch_records));
-        assert_eq!(limits.max_body_bytes, Some(Limits::default().max_body_bytes));
-        assert_eq!(limits.max_concurrent_ingest, Some(Limits::default().max_concurrent_ingest));
+        assert_eq!(
+            limits.max_batch_records,
+            Some(Limits::default().max_batch_records)
+        );
+        assert_eq!(
+            limits.max_body_bytes,
+            Some(Limits::default().max_body_bytes)
+        );
+        assert_eq!(
+            limits.max_concurrent_ingest,
+            Some(Limits::default().max_concurrent_ingest)
+        );
         assert_eq!(file.database.as_deref(), Some("sqlite://actlog.db"));
+        let roles: Vec<Role> = file
+            .access
+            .unwrap()
+            .allowed_roles
+            .unwrap()
+            .iter()
+            .map(|r| r.parse().unwrap())
+            .collect();
+        assert_eq!(AccessPolicy::new(roles), AccessPolicy::default());
+        let sessions = file.sessions.unwrap();
+        let defaults = SessionSettings::default();
+        assert_eq!(
+            sessions.idle_minutes.map(|m| m * 60),
+            Some(defaults.idle.as_secs())
+        );
+        assert_eq!(
+            sessions.max_hours.map(|h| h * 3600),
+            Some(defaults.absolute.as_secs())
+        );
     }
 
     #[test]
     fn bad_urls_and_addresses_are_explained() {
-        assert!(DatabaseUrl::parse("mysql://x").unwrap_err().to_string().contains("sqlite://PATH"));
+        assert!(
+            DatabaseUrl::parse("mysql://x")
+                .unwrap_err()
+                .to_string()
+                .contains("sqlite://PATH")
+        );
         assert!(DatabaseUrl::parse("sqlite://").is_err());
-        assert!(parse_listen("localhost").unwrap_err().to_string().contains("ADDR:PORT"));
+        assert!(
+            parse_listen("localhost")
+                .unwrap_err()
+                .to_string()
+                .contains("ADDR:PORT")
+        );
         let bad: Result<FileSettings, _> = toml::from_str("databse = \"x\"");
         assert!(bad.unwrap_err().to_string().contains("databse"));
     }

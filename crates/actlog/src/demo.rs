@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 
 use actlog_demo::DemoSpec;
-use actlog_store::{AppendError, Scopes, Store};
+use actlog_domain::roles::Role;
+use actlog_server::identity::password;
+use actlog_store::{AppendError, NewUser, Scopes, Store};
 
 use crate::config::DatabaseUrl;
 use crate::progress;
@@ -20,19 +22,64 @@ pub async fn run(listen: SocketAddr, records: usize) -> anyhow::Result<()> {
     let mut spec = DemoSpec::standard(now);
     spec.records = records;
     seed(store.as_ref(), &spec).await?;
-    let scopes = Scopes { read: true, write: true };
-    let (_, key) = actlog_server::keys::create(store.as_ref(), &spec.partner_id, scopes, "demo").await?;
+    let scopes = Scopes {
+        read: true,
+        write: true,
+    };
+    let (_, key) =
+        actlog_server::keys::create(store.as_ref(), &spec.partner_id, scopes, "demo").await?;
+    let users = add_users(store.as_ref(), &spec.partner_id).await?;
     let addr = listener.local_addr()?;
     println!();
     println!("actlog demo is running at http://{addr}/");
     println!("  database:  {url}");
-    println!("  partner:   {} ({} records over the last six months)", spec.partner_id, spec.records);
+    println!(
+        "  partner:   {} ({} records over the last six months)",
+        spec.partner_id, spec.records
+    );
     println!("  API key (read,write):");
     println!("    {key}");
-    println!("  try:       curl -H 'Authorization: Bearer {key}' 'http://{addr}/v1/auditrecords?size=5'");
+    println!(
+        "  try:       curl -H 'Authorization: Bearer {key}' 'http://{addr}/v1/auditrecords?size=5'"
+    );
     println!("  API description: http://{addr}/v1/openapi.json");
+    println!("  sign in at http://{addr}/sign-in with the password {DEMO_PASSWORD} as any of:");
+    for (email, roles) in &users {
+        println!("    {email:<44} {roles}");
+    }
     println!("Press Ctrl-C to stop.");
-    serve::serve_on(listener, store, actlog_server::Limits::default()).await
+    serve::serve_on(listener, store, actlog_server::ServerConfig::default()).await
+}
+
+/// The password of every demo user.
+const DEMO_PASSWORD: &str = "demo-password";
+
+/// One user per role, and one without any; returns each email with what it may do.
+async fn add_users(store: &dyn Store, partner: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let hash = password::hash(DEMO_PASSWORD.to_owned()).await;
+    let policy = actlog_domain::roles::AccessPolicy::default();
+    let mut users = Vec::new();
+    let roles = Role::ALL.into_iter().map(Some).chain([None]);
+    for role in roles {
+        let local = role.map_or_else(|| "no.role".to_owned(), |r| r.code().replace('_', "."));
+        let email = format!("{local}@demo-partner.example");
+        let granted: Vec<Role> = role.into_iter().collect();
+        let access = if policy.may_view_log(&granted) {
+            "can view the activity log"
+        } else {
+            "no activity log"
+        };
+        let label = format!("{} ({access})", role.map_or("no role", Role::name));
+        let user = NewUser {
+            partner_id: partner.to_owned(),
+            email: email.clone(),
+            password_hash: hash.clone(),
+            roles: granted,
+        };
+        store.add_user(user).await?;
+        users.push((email, label));
+    }
+    Ok(users)
 }
 
 async fn seed(store: &dyn Store, spec: &DemoSpec) -> anyhow::Result<()> {
@@ -44,10 +91,15 @@ async fn seed(store: &dyn Store, spec: &DemoSpec) -> anyhow::Result<()> {
         batch.push(record);
         if batch.len() == 1_000 || records.peek().is_none() {
             let n = batch.len() as u64;
-            store.append(&spec.partner_id, std::mem::take(&mut batch)).await.map_err(|e| match e {
-                AppendError::Conflict(ids) => anyhow::anyhow!("demo data has duplicate ids: {ids:?}"),
-                AppendError::Store(e) => e.into(),
-            })?;
+            store
+                .append(&spec.partner_id, std::mem::take(&mut batch))
+                .await
+                .map_err(|e| match e {
+                    AppendError::Conflict(ids) => {
+                        anyhow::anyhow!("demo data has duplicate ids: {ids:?}")
+                    }
+                    AppendError::Store(e) => e.into(),
+                })?;
             bar.inc(n);
         }
     }

@@ -54,7 +54,9 @@ pub async fn run(url: &DatabaseUrl, file: &Path, partner: &str) -> anyhow::Resul
             for line in BufReader::new(std::fs::File::open(&path)?).lines() {
                 let line = line?;
                 if !line.trim().is_empty() {
-                    loader.push(one_record(&line, partner).map_err(anyhow::Error::msg)?).await?;
+                    loader
+                        .push(one_record(&line, partner).map_err(anyhow::Error::msg)?)
+                        .await?;
                 }
             }
         }
@@ -105,7 +107,11 @@ impl Loader<'_> {
     }
 }
 
-async fn append(store: &dyn Store, partner: &str, records: Vec<AuditRecord>) -> anyhow::Result<AppendReport> {
+async fn append(
+    store: &dyn Store,
+    partner: &str,
+    records: Vec<AuditRecord>,
+) -> anyhow::Result<AppendReport> {
     match store.append(partner, records).await {
         Ok(report) => Ok(report),
         Err(AppendError::Conflict(ids)) => bail!(
@@ -121,10 +127,14 @@ async fn append(store: &dyn Store, partner: &str, records: Vec<AuditRecord>) -> 
 fn open_source(file: &Path) -> anyhow::Result<Source> {
     if file == Path::new("-") {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read standard input")?;
         return Ok(Source::Document(text));
     }
-    let reader = BufReader::new(std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?);
+    let reader = BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?,
+    );
     for line in reader.lines() {
         let line = line.with_context(|| format!("{} is not UTF-8 text", file.display()))?;
         let trimmed = line.trim().trim_start_matches('\u{feff}');
@@ -138,7 +148,8 @@ fn open_source(file: &Path) -> anyhow::Result<Source> {
         }
         break;
     }
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {} as UTF-8 text", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read {} as UTF-8 text", file.display()))?;
     Ok(Source::Document(text))
 }
 
@@ -146,19 +157,27 @@ fn open_source(file: &Path) -> anyhow::Result<Source> {
 fn check_lines(path: &Path, partner: &str) -> anyhow::Result<usize> {
     let mut count = 0;
     let mut problems = Vec::new();
-    for (number, line) in BufReader::new(std::fs::File::open(path)?).lines().enumerate() {
+    for (number, line) in BufReader::new(std::fs::File::open(path)?)
+        .lines()
+        .enumerate()
+    {
         let line = line.with_context(|| format!("line {} is not UTF-8 text", number + 1))?;
         if line.trim().is_empty() {
             continue;
         }
         match one_record(&line, partner) {
             Ok(_) => count += 1,
-            Err(message) if problems.len() < MAX_REPORTED => problems.push(format!("line {}: {message}", number + 1)),
+            Err(message) if problems.len() < MAX_REPORTED => {
+                problems.push(format!("line {}: {message}", number + 1))
+            }
             Err(_) => {}
         }
     }
     if !problems.is_empty() {
-        bail!("nothing was imported; fix these records first:\n  {}", problems.join("\n  "));
+        bail!(
+            "nothing was imported; fix these records first:\n  {}",
+            problems.join("\n  ")
+        );
     }
     if count == 0 {
         bail!("{} holds no records", path.display());
@@ -172,11 +191,16 @@ fn one_record(line: &str, partner: &str) -> Result<AuditRecord, String> {
 }
 
 fn document_records(text: &str, partner: &str) -> anyhow::Result<Vec<AuditRecord>> {
-    match ingest::parse_batch(text.as_bytes(), partner, usize::MAX, &mut || PENDING_ID.to_owned()) {
+    match ingest::parse_batch(text.as_bytes(), partner, usize::MAX, &mut || {
+        PENDING_ID.to_owned()
+    }) {
         Ok(records) => Ok(records.into_iter().map(with_content_id).collect()),
         Err(BatchError::Invalid(problems)) => {
             let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            bail!("nothing was imported; fix these records first:\n  {}", lines.join("\n  "))
+            bail!(
+                "nothing was imported; fix these records first:\n  {}",
+                lines.join("\n  ")
+            )
         }
         Err(err) => bail!("nothing was imported: {err}"),
     }
@@ -187,7 +211,13 @@ fn with_content_id(mut record: AuditRecord) -> AuditRecord {
     if record.id == PENDING_ID {
         let json = serde_json::to_vec(&record).expect("records always serialize");
         let digest = Sha256::digest(&json);
-        record.id = format!("imp-{}", digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>());
+        record.id = format!(
+            "imp-{}",
+            digest[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
     }
     record
 }

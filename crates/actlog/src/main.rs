@@ -6,6 +6,7 @@ mod demo;
 mod import;
 mod progress;
 mod serve;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +68,11 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArg,
     },
+    /// Manage partner users and their roles.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Apply the database migrations and report the schema version.
     Migrate {
         #[command(flatten)]
@@ -98,6 +104,47 @@ enum ApikeyCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is asked for (or read from standard input when piped).
+    Add {
+        #[arg(long, value_name = "PARTNER_ID")]
+        partner: String,
+        #[arg(long)]
+        email: String,
+        /// A role, e.g. "Admin agent" (repeat for several; none is allowed).
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// List users (of one partner, or all).
+    List {
+        #[arg(long, value_name = "PARTNER_ID")]
+        partner: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Replace a user's roles (give no --role to remove them all).
+    SetRoles {
+        #[arg(long)]
+        email: String,
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Disable a user (ends their sessions); --enable lets them back in.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        enable: bool,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Print a commented example settings file.
     Example,
@@ -106,8 +153,12 @@ enum ConfigCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
-    let result = runtime.map_err(anyhow::Error::from).and_then(|rt| rt.block_on(run(cli)));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build();
+    let result = runtime
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run(cli)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -120,7 +171,10 @@ fn main() -> ExitCode {
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ACTLOG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -132,7 +186,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     };
     match &cli.command {
-        Command::Serve { database: db, listen } => {
+        Command::Serve {
+            database: db,
+            listen,
+        } => {
             let mut settings = settings()?;
             settings.database = database(db)?;
             if let Some(listen) = listen {
@@ -140,18 +197,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve::run(settings).await
         }
-        Command::Demo { listen, records } => demo::run(config::parse_listen(listen)?, *records).await,
-        Command::Apikey { command: ApikeyCommand::Create { partner, scopes, label, database: db } } => {
-            apikey::create(&database(db)?, partner, scopes, label).await
+        Command::Demo { listen, records } => {
+            demo::run(config::parse_listen(listen)?, *records).await
         }
-        Command::Import { file, partner, database: db } => import::run(&database(db)?, file, partner).await,
+        Command::Apikey {
+            command:
+                ApikeyCommand::Create {
+                    partner,
+                    scopes,
+                    label,
+                    database: db,
+                },
+        } => apikey::create(&database(db)?, partner, scopes, label).await,
+        Command::Import {
+            file,
+            partner,
+            database: db,
+        } => import::run(&database(db)?, file, partner).await,
+        Command::User { command } => match command {
+            UserCommand::Add {
+                partner,
+                email,
+                roles,
+                database: db,
+            } => user::add(&database(db)?, partner, email, roles).await,
+            UserCommand::List {
+                partner,
+                database: db,
+            } => user::list(&database(db)?, partner.as_deref()).await,
+            UserCommand::SetRoles {
+                email,
+                roles,
+                database: db,
+            } => user::set_roles(&database(db)?, email, roles).await,
+            UserCommand::Disable {
+                email,
+                enable,
+                database: db,
+            } => user::disable(&database(db)?, email, *enable).await,
+        },
         Command::Migrate { database: db } => {
             let url = database(db)?;
             serve::open_store(&url).await?;
             println!("{url}: schema up to date");
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Example } => {
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
             print!("{}", config::EXAMPLE);
             Ok(())
         }

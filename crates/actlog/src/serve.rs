@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 
-use actlog_server::{AppState, Limits, SystemClock};
+use actlog_server::{AppState, ServerConfig, SystemClock};
 use actlog_sqlite::{SqliteOptions, SqliteStore};
 use actlog_store::Store;
 
@@ -16,9 +16,11 @@ pub async fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
     match url {
         DatabaseUrl::Sqlite(path) => {
             let path = path.clone();
-            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, SqliteOptions::default()))
-                .await?
-                .with_context(|| format!("cannot open {url}"))?;
+            let store = tokio::task::spawn_blocking(move || {
+                SqliteStore::open(&path, SqliteOptions::default())
+            })
+            .await?
+            .with_context(|| format!("cannot open {url}"))?;
             Ok(Arc::new(store))
         }
         DatabaseUrl::Postgres(_) => {
@@ -30,20 +32,28 @@ pub async fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let store = open_store(&settings.database).await?;
     let listener = bind(settings.listen).await?;
-    println!("actlog listening on http://{} (database {})", listener.local_addr()?, settings.database);
-    serve_on(listener, store, settings.limits).await
+    println!(
+        "actlog listening on http://{} (database {})",
+        listener.local_addr()?,
+        settings.database
+    );
+    serve_on(listener, store, settings.server).await
 }
 
 /// Binds, explaining the usual failure.
 pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}; is another server using it? choose another with --listen"))
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr}; is another server using it? choose another with --listen")
+    })
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
-pub async fn serve_on(listener: TcpListener, store: Arc<dyn Store>, limits: Limits) -> anyhow::Result<()> {
-    let state = AppState::new(store, Arc::new(SystemClock), limits).await?;
+pub async fn serve_on(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    config: ServerConfig,
+) -> anyhow::Result<()> {
+    let state = AppState::new(store, Arc::new(SystemClock), config).await?;
     actlog_server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -13,23 +13,40 @@ const SAMPLE: &str = "../actlog-server/tests/fixtures/partner-center-sample-resp
 const SAMPLE_PARTNER: &str = "3b33e682-00c3-41ee-9dd2-a548adf56438";
 
 fn actlog(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env("ACTLOG_LOG", "warn").output().unwrap()
+    Command::new(BIN)
+        .args(args)
+        .env("ACTLOG_LOG", "warn")
+        .output()
+        .unwrap()
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 async fn all_records(path: &std::path::Path, partner: &str) -> Vec<serde_json::Value> {
     let store = SqliteStore::open(path, SqliteOptions::default()).unwrap();
     let request = PageRequest {
-        query: Query { window: Window { start: OperationDate::MIN, end: None }, filter: None },
+        query: Query {
+            window: Window {
+                start: OperationDate::MIN,
+                end: None,
+            },
+            filter: None,
+        },
         size: 5_000,
         after: None,
         snapshot: None,
     };
     let page = store.page(partner, &request).await.unwrap();
-    page.records.iter().map(|r| serde_json::to_value(r).unwrap()).collect()
+    page.records
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -37,13 +54,32 @@ async fn importing_the_partner_center_sample_twice_stores_it_once_field_for_fiel
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.db");
     let db = format!("sqlite://{}", path.display());
-    let first = actlog(&["import", SAMPLE, "--partner", SAMPLE_PARTNER, "--database", &db]);
+    let first = actlog(&[
+        "import",
+        SAMPLE,
+        "--partner",
+        SAMPLE_PARTNER,
+        "--database",
+        &db,
+    ]);
     assert!(first.status.success(), "{}", text(&first));
     assert!(text(&first).contains("2 stored"), "{}", text(&first));
-    let again = actlog(&["import", SAMPLE, "--partner", SAMPLE_PARTNER, "--database", &db]);
-    assert!(text(&again).contains("0 stored, 2 already present"), "{}", text(&again));
+    let again = actlog(&[
+        "import",
+        SAMPLE,
+        "--partner",
+        SAMPLE_PARTNER,
+        "--database",
+        &db,
+    ]);
+    assert!(
+        text(&again).contains("0 stored, 2 already present"),
+        "{}",
+        text(&again)
+    );
 
-    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SAMPLE).unwrap()).unwrap();
+    let sample: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(SAMPLE).unwrap()).unwrap();
     let mut stored = all_records(&path, SAMPLE_PARTNER).await;
     for record in &mut stored {
         let id = record.as_object_mut().unwrap().remove("id").unwrap();
@@ -56,11 +92,19 @@ async fn importing_the_partner_center_sample_twice_stores_it_once_field_for_fiel
 async fn a_file_with_a_bad_line_imports_nothing_and_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("records.ndjson");
-    let good = r#"{"id":"1","operationType":"create_order","operationDate":"2026-01-01T00:00:00Z"}"#;
+    let good =
+        r#"{"id":"1","operationType":"create_order","operationDate":"2026-01-01T00:00:00Z"}"#;
     let bad = r#"{"id":"2","operationType":"create_order","operationDate":"01/01/2026"}"#;
     std::fs::write(&file, format!("{good}\n\n{bad}\n{good}\n")).unwrap();
     let path = dir.path().join("a.db");
-    let out = actlog(&["import", file.to_str().unwrap(), "--partner", "p1", "--database", &format!("sqlite://{}", path.display())]);
+    let out = actlog(&[
+        "import",
+        file.to_str().unwrap(),
+        "--partner",
+        "p1",
+        "--database",
+        &format!("sqlite://{}", path.display()),
+    ]);
     assert!(!out.status.success());
     assert!(text(&out).contains("line 3"), "{}", text(&out));
     assert!(!path.exists() || all_records(&path, "p1").await.is_empty());
@@ -70,11 +114,34 @@ async fn a_file_with_a_bad_line_imports_nothing_and_names_the_line() {
 fn apikey_create_prints_the_key_last_and_refuses_unknown_scopes() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("a.db").display());
-    let out = actlog(&["apikey", "create", "--partner", "p1", "--scopes", "read,write", "--database", &db]);
+    let out = actlog(&[
+        "apikey",
+        "create",
+        "--partner",
+        "p1",
+        "--scopes",
+        "read,write",
+        "--database",
+        &db,
+    ]);
     assert!(out.status.success(), "{}", text(&out));
-    let last = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_owned();
+    let last = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
     assert!(last.starts_with("actlog_") && last.len() > 40, "{last}");
-    let bad = actlog(&["apikey", "create", "--partner", "p1", "--scopes", "admin", "--database", &db]);
+    let bad = actlog(&[
+        "apikey",
+        "create",
+        "--partner",
+        "p1",
+        "--scopes",
+        "admin",
+        "--database",
+        &db,
+    ]);
     assert!(!bad.status.success());
     assert!(text(&bad).contains("admin"), "{}", text(&bad));
 }
@@ -84,18 +151,29 @@ fn bad_settings_are_explained() {
     let out = actlog(&["serve", "--database", "mysql://localhost/x"]);
     assert!(!out.status.success());
     assert!(text(&out).contains("sqlite://PATH"), "{}", text(&out));
-    let out = actlog(&["serve", "--listen", "everywhere", "--database", "sqlite://x.db"]);
+    let out = actlog(&[
+        "serve",
+        "--listen",
+        "everywhere",
+        "--database",
+        "sqlite://x.db",
+    ]);
     assert!(text(&out).contains("ADDR:PORT"), "{}", text(&out));
     let example = actlog(&["config", "example"]);
     assert!(example.status.success());
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("actlog.toml");
     let db = dir.path().join("from-file.db");
-    let settings = String::from_utf8(example.stdout).unwrap().replace("actlog.db", db.to_str().unwrap());
+    let settings = String::from_utf8(example.stdout)
+        .unwrap()
+        .replace("actlog.db", db.to_str().unwrap());
     std::fs::write(&file, settings).unwrap();
     let migrated = actlog(&["--config", file.to_str().unwrap(), "migrate"]);
     assert!(migrated.status.success(), "{}", text(&migrated));
-    assert!(db.exists(), "the database named in the settings file was used");
+    assert!(
+        db.exists(),
+        "the database named in the settings file was used"
+    );
     std::fs::write(&file, "listen = 8080\n").unwrap();
     let wrong = actlog(&["--config", file.to_str().unwrap(), "migrate"]);
     assert!(!wrong.status.success());
@@ -113,9 +191,15 @@ async fn the_demo_serves_its_data_with_the_printed_key() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let (mut url, mut key) = (None, None);
     while url.is_none() || key.is_none() {
-        let line = lines.next().expect("the demo prints its URL and key").unwrap();
+        let line = lines
+            .next()
+            .expect("the demo prints its URL and key")
+            .unwrap();
         if line.contains("running at http://") {
-            url = line.split_whitespace().find(|w| w.starts_with("http://")).map(|u| u.trim_end_matches('/').to_owned());
+            url = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .map(|u| u.trim_end_matches('/').to_owned());
         }
         if line.trim().starts_with("actlog_") {
             key = Some(line.trim().to_owned());

@@ -14,11 +14,30 @@ const BIN: &str = env!("CARGO_BIN_EXE_actlog");
 
 fn create_key(db: &str) -> String {
     let out = Command::new(BIN)
-        .args(["apikey", "create", "--partner", "p1", "--scopes", "read,write", "--database", db])
+        .args([
+            "apikey",
+            "create",
+            "--partner",
+            "p1",
+            "--scopes",
+            "read,write",
+            "--database",
+            db,
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_owned()
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned()
 }
 
 /// Starts `actlog serve` on a free port; returns the child and its base URL.
@@ -32,8 +51,15 @@ fn start_server(db: &str) -> (Child, String) {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let line = lines.next().expect("the server prints its address").unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("an address").to_owned();
+    let line = lines
+        .next()
+        .expect("the server prints its address")
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("an address")
+        .to_owned();
     (child, url)
 }
 
@@ -64,7 +90,12 @@ async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_record() {
     let client = reqwest::Client::new();
     let mut tasks = Vec::new();
     for c in 0..32 {
-        let (client, url, key, acknowledged) = (client.clone(), url.clone(), key.clone(), acknowledged.clone());
+        let (client, url, key, acknowledged) = (
+            client.clone(),
+            url.clone(),
+            key.clone(),
+            acknowledged.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             for n in 0.. {
                 let (ids, body) = batch(c, n, 1 + (c + n) % 8);
@@ -76,7 +107,9 @@ async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_record() {
                     .send()
                     .await;
                 match sent {
-                    Ok(reply) if reply.status().is_success() => acknowledged.lock().unwrap().extend(ids),
+                    Ok(reply) if reply.status().is_success() => {
+                        acknowledged.lock().unwrap().extend(ids)
+                    }
                     Ok(reply) if reply.status().as_u16() == 503 => {}
                     Ok(reply) => panic!("unexpected {}", reply.status()),
                     Err(_) => return, // the server is gone
@@ -92,7 +125,11 @@ async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_record() {
     }
 
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() > 1_000, "too little ingest to prove anything: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() > 1_000,
+        "too little ingest to prove anything: {}",
+        acknowledged.len()
+    );
     assert_all_present(&path, &acknowledged).await;
 }
 
@@ -104,5 +141,10 @@ async fn assert_all_present(path: &Path, ids: &[String]) {
             missing.push(id.clone());
         }
     }
-    assert!(missing.is_empty(), "{} acknowledged records lost, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged records lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
 }

@@ -19,26 +19,68 @@ fn new_user(partner: &str, email: &str, roles: &[Role]) -> NewUser {
 /// preferences, and are listed per partner.
 pub async fn users_keep_roles_partner_and_preferences(store: Arc<dyn Store>) {
     let roles = [Role::AdminAgent, Role::ReportViewer];
-    let created = store.add_user(new_user("partner-a", "Giulia.Rossi@Example.IT", &roles)).await.unwrap();
+    let created = store
+        .add_user(new_user("partner-a", "Giulia.Rossi@Example.IT", &roles))
+        .await
+        .unwrap();
     assert_eq!(created.email, "giulia.rossi@example.it");
-    assert_eq!((created.partner_id.as_str(), created.roles.as_slice()), ("partner-a", &roles[..]));
+    assert_eq!(
+        (created.partner_id.as_str(), created.roles.as_slice()),
+        ("partner-a", &roles[..])
+    );
     assert!(!created.disabled);
-    let again = store.add_user(new_user("partner-b", "giulia.rossi@example.it", &[])).await;
-    assert!(matches!(again, Err(AddUserError::EmailTaken(_))), "{again:?}");
-    store.add_user(new_user("partner-b", "nobody@example.com", &[])).await.unwrap();
+    let again = store
+        .add_user(new_user("partner-b", "giulia.rossi@example.it", &[]))
+        .await;
+    assert!(
+        matches!(again, Err(AddUserError::EmailTaken(_))),
+        "{again:?}"
+    );
+    store
+        .add_user(new_user("partner-b", "nobody@example.com", &[]))
+        .await
+        .unwrap();
 
-    let found = store.user_by_email("  GIULIA.rossi@example.it ").await.unwrap().unwrap();
+    let found = store
+        .user_by_email("  GIULIA.rossi@example.it ")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found, created);
-    assert_eq!(store.user_by_email("missing@example.com").await.unwrap(), None);
+    assert_eq!(
+        store.user_by_email("missing@example.com").await.unwrap(),
+        None
+    );
 
-    assert!(store.set_roles("giulia.rossi@example.it", &[Role::GlobalAdmin]).await.unwrap());
+    assert!(
+        store
+            .set_roles("giulia.rossi@example.it", &[Role::GlobalAdmin])
+            .await
+            .unwrap()
+    );
     assert!(!store.set_roles("missing@example.com", &[]).await.unwrap());
-    store.set_preferences(created.id, Some("it-IT"), Some("Europe/Rome")).await.unwrap();
-    let updated = store.user_by_email("giulia.rossi@example.it").await.unwrap().unwrap();
+    store
+        .set_preferences(created.id, Some("it-IT"), Some("Europe/Rome"))
+        .await
+        .unwrap();
+    let updated = store
+        .user_by_email("giulia.rossi@example.it")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(updated.roles, [Role::GlobalAdmin]);
-    assert_eq!((updated.lang.as_deref(), updated.time_zone.as_deref()), (Some("it-IT"), Some("Europe/Rome")));
+    assert_eq!(
+        (updated.lang.as_deref(), updated.time_zone.as_deref()),
+        (Some("it-IT"), Some("Europe/Rome"))
+    );
 
-    let a: Vec<String> = store.users(Some("partner-a")).await.unwrap().into_iter().map(|u| u.email).collect();
+    let a: Vec<String> = store
+        .users(Some("partner-a"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
     assert_eq!(a, ["giulia.rossi@example.it"]);
     assert_eq!(store.users(None).await.unwrap().len(), 2);
 }
@@ -46,29 +88,66 @@ pub async fn users_keep_roles_partner_and_preferences(store: Arc<dyn Store>) {
 /// Sessions are found by their id hash with their user; touching moves `last_seen` forward only;
 /// disabling a user ends its sessions; purging removes idle and old ones.
 pub async fn sessions_follow_their_user(store: Arc<dyn Store>) {
-    let user = store.add_user(new_user("partner-a", "agent@example.com", &[Role::AdminAgent])).await.unwrap();
-    let other = store.add_user(new_user("partner-a", "other@example.com", &[])).await.unwrap();
+    let user = store
+        .add_user(new_user(
+            "partner-a",
+            "agent@example.com",
+            &[Role::AdminAgent],
+        ))
+        .await
+        .unwrap();
+    let other = store
+        .add_user(new_user("partner-a", "other@example.com", &[]))
+        .await
+        .unwrap();
     let t0 = OperationDate::from_ticks(1_000_000_000);
     let t1 = OperationDate::from_ticks(2_000_000_000);
-    store.create_session(&[1; 32], user.id, "csrf-1", t0).await.unwrap();
-    store.create_session(&[2; 32], other.id, "csrf-2", t0).await.unwrap();
-    store.create_session(&[3; 32], user.id, "csrf-3", t1).await.unwrap();
+    store
+        .create_session(&[1; 32], user.id, "csrf-1", t0)
+        .await
+        .unwrap();
+    store
+        .create_session(&[2; 32], other.id, "csrf-2", t0)
+        .await
+        .unwrap();
+    store
+        .create_session(&[3; 32], user.id, "csrf-3", t1)
+        .await
+        .unwrap();
 
     let session = store.session(&[1; 32]).await.unwrap().unwrap();
-    assert_eq!((session.user.email.as_str(), session.csrf_token.as_str()), ("agent@example.com", "csrf-1"));
+    assert_eq!(
+        (session.user.email.as_str(), session.csrf_token.as_str()),
+        ("agent@example.com", "csrf-1")
+    );
     assert_eq!((session.created_at, session.last_seen), (t0, t0));
     assert_eq!(store.session(&[9; 32]).await.unwrap(), None);
 
     store.touch_session(&[1; 32], t1).await.unwrap();
     store.touch_session(&[1; 32], t0).await.unwrap();
-    assert_eq!(store.session(&[1; 32]).await.unwrap().unwrap().last_seen, t1, "last_seen never goes back");
+    assert_eq!(
+        store.session(&[1; 32]).await.unwrap().unwrap().last_seen,
+        t1,
+        "last_seen never goes back"
+    );
 
     store.delete_session(&[1; 32]).await.unwrap();
     assert_eq!(store.session(&[1; 32]).await.unwrap(), None);
 
     assert!(store.set_disabled("agent@example.com", true).await.unwrap());
-    assert_eq!(store.session(&[3; 32]).await.unwrap(), None, "a disabled user's sessions end");
-    assert!(store.user_by_email("agent@example.com").await.unwrap().unwrap().disabled);
+    assert_eq!(
+        store.session(&[3; 32]).await.unwrap(),
+        None,
+        "a disabled user's sessions end"
+    );
+    assert!(
+        store
+            .user_by_email("agent@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
 
     let purged = store.purge_sessions(t1, t0).await.unwrap();
     assert_eq!(purged, 1, "the other user's session, idle since t0");

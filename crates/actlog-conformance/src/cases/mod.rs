@@ -16,6 +16,7 @@ pub use filters::{
     compound_filters_and_free_text_match_the_reference,
     every_field_and_operator_matches_the_reference, windows_include_the_start_and_exclude_the_end,
 };
+pub use identity::{sessions_follow_their_user, users_keep_roles_partner_and_preferences};
 pub use pages::{
     count_matches_a_full_walk, scan_streams_the_same_records_as_a_walk,
     walks_ignore_records_appended_during_the_walk,
@@ -25,5 +26,4 @@ pub use records::{
     get_finds_by_id_within_the_partner_only, pages_are_newest_first_with_ties_in_insertion_order,
     partners_never_see_each_others_records, records_round_trip_every_field,
 };
-pub use identity::{sessions_follow_their_user, users_keep_roles_partner_and_preferences};
 pub use tenancy::partners_api_keys_and_secrets;

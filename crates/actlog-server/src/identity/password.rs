@@ -29,11 +29,9 @@ pub fn check_new(password: &str) -> Result<(), PasswordError> {
 
 /// The PHC string of an Argon2id hash of `password`, with a fresh salt.
 pub async fn hash(password: String) -> String {
-    tokio::task::spawn_blocking(move || {
-        hash_with_fresh_salt(password.as_bytes())
-    })
-    .await
-    .expect("the hashing task does not panic")
+    tokio::task::spawn_blocking(move || hash_with_fresh_salt(password.as_bytes()))
+        .await
+        .expect("the hashing task does not panic")
 }
 
 /// Whether `password` matches the stored hash. With no stored hash (an unknown account) a dummy
@@ -41,8 +39,12 @@ pub async fn hash(password: String) -> String {
 pub async fn verify(password: String, stored: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let phc = stored.as_deref().unwrap_or(DUMMY.as_str());
-        let Ok(parsed) = PasswordHash::new(phc) else { return false };
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         ok && stored.is_some()
     })
     .await
@@ -50,14 +52,15 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
 }
 
 /// An Argon2id hash of a random password nobody knows, verified for unknown accounts.
-static DUMMY: LazyLock<String> = LazyLock::new(|| {
-    hash_with_fresh_salt(&crate::keys::random_bytes::<32>())
-});
+static DUMMY: LazyLock<String> =
+    LazyLock::new(|| hash_with_fresh_salt(&crate::keys::random_bytes::<32>()));
 
 /// The PHC string of the Argon2id hash of `password` with a random 16-byte salt.
 fn hash_with_fresh_salt(password: &[u8]) -> String {
     let salt = crate::keys::random_bytes::<16>();
-    let hash: PasswordHash = Argon2::default().hash_password_with_salt(password, &salt).expect("hashing cannot fail");
+    let hash: PasswordHash = Argon2::default()
+        .hash_password_with_salt(password, &salt)
+        .expect("hashing cannot fail");
     hash.to_string()
 }
 

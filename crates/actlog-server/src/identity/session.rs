@@ -35,7 +35,11 @@ pub struct SessionSettings {
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        SessionSettings { idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600), secure: None }
+        SessionSettings {
+            idle: Duration::from_secs(30 * 60),
+            absolute: Duration::from_secs(12 * 3600),
+            secure: None,
+        }
     }
 }
 
@@ -58,7 +62,9 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The stored id of the session the cookie names.
 pub fn session_hash(headers: &HeaderMap) -> Option<[u8; 32]> {
-    cookie(headers, SESSION_COOKIE).filter(|v| !v.is_empty() && v.len() < 100).map(hash)
+    cookie(headers, SESSION_COOKIE)
+        .filter(|v| !v.is_empty() && v.len() < 100)
+        .map(hash)
 }
 
 impl SessionSettings {
@@ -66,7 +72,8 @@ impl SessionSettings {
     pub fn is_live(&self, session: &Session, now: OperationDate) -> bool {
         let idle = SignedDuration::try_from(self.idle).unwrap_or(SignedDuration::MAX);
         let absolute = SignedDuration::try_from(self.absolute).unwrap_or(SignedDuration::MAX);
-        session.last_seen.saturating_add(idle) > now && session.created_at.saturating_add(absolute) > now
+        session.last_seen.saturating_add(idle) > now
+            && session.created_at.saturating_add(absolute) > now
     }
 
     /// Whether the session's activity should be recorded now.
@@ -76,7 +83,10 @@ impl SessionSettings {
 
     fn secure(&self, headers: &HeaderMap) -> bool {
         self.secure.unwrap_or_else(|| {
-            headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+            headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("https"))
         })
     }
 
@@ -95,7 +105,13 @@ impl SessionSettings {
         self.cookie_header(request, CSRF_COOKIE, token, None)
     }
 
-    fn cookie_header(&self, request: &HeaderMap, name: &str, value: &str, max_age: Option<Duration>) -> HeaderValue {
+    fn cookie_header(
+        &self,
+        request: &HeaderMap,
+        name: &str,
+        value: &str,
+        max_age: Option<Duration>,
+    ) -> HeaderValue {
         let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
         if let Some(age) = max_age {
             text.push_str(&format!("; Max-Age={}", age.as_secs()));
@@ -109,7 +125,11 @@ impl SessionSettings {
 
 /// Compares two secrets without revealing where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -119,7 +139,10 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_static("a=1; actlog_session=abc; b=2"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; actlog_session=abc; b=2"),
+        );
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&headers, "missing"), None);
     }
@@ -129,9 +152,18 @@ mod tests {
         let settings = SessionSettings::default();
         let mut headers = HeaderMap::new();
         let plain = settings.session_cookie(&headers, "t");
-        assert_eq!(plain.to_str().unwrap(), "actlog_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200");
+        assert_eq!(
+            plain.to_str().unwrap(),
+            "actlog_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200"
+        );
         headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        assert!(settings.session_cookie(&headers, "t").to_str().unwrap().ends_with("; Secure"));
+        assert!(
+            settings
+                .session_cookie(&headers, "t")
+                .to_str()
+                .unwrap()
+                .ends_with("; Secure")
+        );
     }
 
     #[test]

@@ -18,12 +18,19 @@ pub struct Throttle {
 
 impl Throttle {
     pub fn new(max_failures: usize, window: Duration) -> Self {
-        Throttle { max_failures, window, failures: Mutex::new(HashMap::new()) }
+        Throttle {
+            max_failures,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `None` when `key` may try now, else how long it must wait.
     pub fn wait(&self, key: &str, now: Instant) -> Option<Duration> {
-        let mut failures = self.failures.lock().expect("the throttle lock is never poisoned");
+        let mut failures = self
+            .failures
+            .lock()
+            .expect("the throttle lock is never poisoned");
         let list = failures.get_mut(key)?;
         list.retain(|t| now.duration_since(*t) < self.window);
         if list.len() < self.max_failures {
@@ -35,17 +42,26 @@ impl Throttle {
 
     /// Records a failed attempt for `key`.
     pub fn fail(&self, key: &str, now: Instant) {
-        let mut failures = self.failures.lock().expect("the throttle lock is never poisoned");
+        let mut failures = self
+            .failures
+            .lock()
+            .expect("the throttle lock is never poisoned");
         if failures.len() > 100_000 {
             // Bounded memory under a flood of distinct keys: forget expired entries.
-            failures.retain(|_, list| list.last().is_some_and(|t| now.duration_since(*t) < self.window));
+            failures.retain(|_, list| {
+                list.last()
+                    .is_some_and(|t| now.duration_since(*t) < self.window)
+            });
         }
         failures.entry(key.to_owned()).or_default().push(now);
     }
 
     /// Forgets `key`'s failures (after a successful sign-in).
     pub fn clear(&self, key: &str) {
-        self.failures.lock().expect("the throttle lock is never poisoned").remove(key);
+        self.failures
+            .lock()
+            .expect("the throttle lock is never poisoned")
+            .remove(key);
     }
 }
 

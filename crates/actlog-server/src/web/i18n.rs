@@ -20,11 +20,14 @@ static BUNDLES: LazyLock<HashMap<Lang, FluentBundle<FluentResource>>> = LazyLock
     SOURCES
         .into_iter()
         .map(|(lang, source)| {
-            let resource = FluentResource::try_new(source.to_owned()).expect("the bundled .ftl files parse");
+            let resource =
+                FluentResource::try_new(source.to_owned()).expect("the bundled .ftl files parse");
             let locale = lang.tag().parse().expect("valid language tags");
             let mut bundle = FluentBundle::new_concurrent(vec![locale]);
             bundle.set_use_isolating(false);
-            bundle.add_resource(resource).expect("no duplicate message ids");
+            bundle
+                .add_resource(resource)
+                .expect("no duplicate message ids");
             (lang, bundle)
         })
         .collect()
@@ -59,7 +62,9 @@ impl Tr {
             return id.to_owned();
         };
         let mut errors = Vec::new();
-        bundle.format_pattern(pattern, args, &mut errors).into_owned()
+        bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned()
     }
 
     /// The BCP 47 tag, for `<html lang>`.
@@ -96,7 +101,10 @@ mod tests {
         assert_eq!(it.t("nav-activity-log"), "Log attività");
         let text = it.t1("nav-signed-in-as", "email", "a@b.example");
         assert_eq!(text, "Accesso eseguito come a@b.example");
-        assert_eq!(Tr::new(Lang::En).t1("sign-in-throttled", "minutes", 1), "Too many failed attempts. Try again in one minute.");
+        assert_eq!(
+            Tr::new(Lang::En).t1("sign-in-throttled", "minutes", 1),
+            "Too many failed attempts. Try again in one minute."
+        );
         assert_eq!(it.t("no-such-message"), "no-such-message");
     }
 }

@@ -26,12 +26,35 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/sign-in", get(signin::show).post(signin::submit))
         .route("/sign-out", axum::routing::post(signin::sign_out))
-        .route("/static/actlog.css", get(|| asset("text/css; charset=utf-8", include_str!("../../static/actlog.css"))))
-        .route("/static/actlog.js", get(|| asset("text/javascript; charset=utf-8", include_str!("../../static/actlog.js"))))
+        .route(
+            "/static/actlog.css",
+            get(|| {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_str!("../../static/actlog.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/actlog.js",
+            get(|| {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../static/actlog.js"),
+                )
+            }),
+        )
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
-    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+    (
+        [
+            (CONTENT_TYPE, content_type),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 #[derive(Template)]
@@ -44,5 +67,10 @@ struct Home {
 async fn home(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap) -> Response {
     let user = signed_in.user().clone();
     let lang = page::language(Some(&user), &headers);
-    render(StatusCode::OK, &Home { frame: Frame::new(&state, lang, "home-title", Some(user)) })
+    render(
+        StatusCode::OK,
+        &Home {
+            frame: Frame::new(&state, lang, "home-title", Some(user)),
+        },
+    )
 }

@@ -29,7 +29,12 @@ impl Frame {
             Cloud::Public => "cloud-public",
             Cloud::UsGov => "cloud-usgov",
         };
-        Frame { title: tr.t(title_id), cloud_label: tr.t(cloud), tr, user }
+        Frame {
+            title: tr.t(title_id),
+            cloud_label: tr.t(cloud),
+            tr,
+            user,
+        }
     }
 }
 
@@ -39,7 +44,9 @@ pub fn language(user: Option<&SignedInUser>, headers: &HeaderMap) -> Lang {
     if let Some(lang) = user.and_then(|u| u.lang) {
         return lang;
     }
-    if let Some(lang) = crate::identity::session::cookie(headers, LANG_COOKIE).and_then(Lang::from_tag) {
+    if let Some(lang) =
+        crate::identity::session::cookie(headers, LANG_COOKIE).and_then(Lang::from_tag)
+    {
         return lang;
     }
     accept_language(headers).unwrap_or_default()
@@ -70,7 +77,11 @@ pub fn render(status: StatusCode, template: &impl Template) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(err) => {
             tracing::error!(%err, "a template failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
+                .into_response()
         }
     }
 }
@@ -83,7 +94,14 @@ struct Message {
 }
 
 /// A page saying what went wrong, in the visitor's language.
-pub fn message(state: &AppState, lang: Lang, user: Option<SignedInUser>, status: StatusCode, title_id: &str, text_id: &str) -> Response {
+pub fn message(
+    state: &AppState,
+    lang: Lang,
+    user: Option<SignedInUser>,
+    status: StatusCode,
+    title_id: &str,
+    text_id: &str,
+) -> Response {
     let frame = Frame::new(state, lang, title_id, user);
     let text = frame.tr.t(text_id);
     render(status, &Message { frame, text })
@@ -97,9 +115,15 @@ mod tests {
     #[test]
     fn accept_language_is_read_by_weight() {
         let mut headers = HeaderMap::new();
-        headers.insert("accept-language", HeaderValue::from_static("de-DE, it-IT;q=0.8, en;q=0.5"));
+        headers.insert(
+            "accept-language",
+            HeaderValue::from_static("de-DE, it-IT;q=0.8, en;q=0.5"),
+        );
         assert_eq!(accept_language(&headers), Some(Lang::It));
-        headers.insert("accept-language", HeaderValue::from_static("en-GB;q=0.3, it;q=0.9"));
+        headers.insert(
+            "accept-language",
+            HeaderValue::from_static("en-GB;q=0.3, it;q=0.9"),
+        );
         assert_eq!(accept_language(&headers), Some(Lang::It));
         headers.insert("accept-language", HeaderValue::from_static("fr"));
         assert_eq!(language(None, &headers), Lang::En);

@@ -6,8 +6,8 @@ use std::time::Instant;
 use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
-use axum::http::request::Parts;
 use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -16,8 +16,8 @@ use actlog_domain::catalog::Lang;
 
 use crate::auth::{MaybePrincipal, Principal};
 use crate::error::ApiError;
-use crate::identity::session::{self, CSRF_COOKIE, new_token, same_secret};
 use crate::identity::password;
+use crate::identity::session::{self, CSRF_COOKIE, new_token, same_secret};
 use crate::keys::hash;
 use crate::state::AppState;
 use crate::web::page::{self, Frame, render};
@@ -30,7 +30,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 
@@ -54,25 +59,67 @@ pub struct SignInQuery {
 /// A local path to return to after sign-in, never another site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 2_000 => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.len() < 2_000 =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
 
 /// Renders the form with a fresh CSRF token in its cookie.
-fn form(state: &AppState, headers: &HeaderMap, status: StatusCode, next: String, email: String, error: Option<String>, notice: Option<String>) -> Response {
+fn form(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: String,
+    email: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
     let lang = page::language(None, headers);
     let csrf = new_token();
     let frame = Frame::new(state, lang, "sign-in-title", None);
-    let mut response = render(status, &SignInPage { frame, csrf: csrf.clone(), next, email, error, notice });
-    response.headers_mut().append(SET_COOKIE, state.config.sessions.csrf_cookie(headers, &csrf));
+    let mut response = render(
+        status,
+        &SignInPage {
+            frame,
+            csrf: csrf.clone(),
+            next,
+            email,
+            error,
+            notice,
+        },
+    );
+    response.headers_mut().append(
+        SET_COOKIE,
+        state.config.sessions.csrf_cookie(headers, &csrf),
+    );
     response
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<SignInQuery>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<SignInQuery>,
+) -> Response {
     let lang = page::language(None, &headers);
-    let notice = query.signed_out.map(|_| crate::web::i18n::Tr::new(lang).t("signed-out"));
-    form(&state, &headers, StatusCode::OK, safe_next(query.next.as_deref()), String::new(), None, notice)
+    let notice = query
+        .signed_out
+        .map(|_| crate::web::i18n::Tr::new(lang).t("signed-out"));
+    form(
+        &state,
+        &headers,
+        StatusCode::OK,
+        safe_next(query.next.as_deref()),
+        String::new(),
+        None,
+        notice,
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,18 +146,37 @@ pub async fn submit(
     let cookie_csrf = session::cookie(&headers, CSRF_COOKIE).unwrap_or("");
     if cookie_csrf.is_empty() || !same_secret(cookie_csrf, &input.csrf) {
         let error = Some(tr.t("sign-in-expired-form"));
-        return Ok(form(&state, &headers, StatusCode::FORBIDDEN, next, email, error, None));
+        return Ok(form(
+            &state,
+            &headers,
+            StatusCode::FORBIDDEN,
+            next,
+            email,
+            error,
+            None,
+        ));
     }
     let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let now = Instant::now();
-    let wait = [state.account_failures.wait(&email, now), state.address_failures.wait(&address, now)]
-        .into_iter()
-        .flatten()
-        .max();
+    let wait = [
+        state.account_failures.wait(&email, now),
+        state.address_failures.wait(&address, now),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
     if let Some(wait) = wait {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let error = Some(tr.t1("sign-in-throttled", "minutes", minutes));
-        return Ok(form(&state, &headers, StatusCode::TOO_MANY_REQUESTS, next, email, error, None));
+        return Ok(form(
+            &state,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            next,
+            email,
+            error,
+            None,
+        ));
     }
     let user = state.store.user_by_email(&email).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -119,7 +185,15 @@ pub async fn submit(
         state.account_failures.fail(&email, now);
         state.address_failures.fail(&address, now);
         let error = Some(tr.t("sign-in-failed"));
-        return Ok(form(&state, &headers, StatusCode::UNAUTHORIZED, next, email, error, None));
+        return Ok(form(
+            &state,
+            &headers,
+            StatusCode::UNAUTHORIZED,
+            next,
+            email,
+            error,
+            None,
+        ));
     };
     state.account_failures.clear(&email);
     // A new session id at every sign-in: a session id planted before sign-in is worthless.
@@ -127,9 +201,15 @@ pub async fn submit(
         state.store.delete_session(&old).await?;
     }
     let token = new_token();
-    state.store.create_session(&hash(&token), user.id, &new_token(), state.clock.now()).await?;
+    state
+        .store
+        .create_session(&hash(&token), user.id, &new_token(), state.clock.now())
+        .await?;
     let mut response = (StatusCode::SEE_OTHER, [(LOCATION, next)]).into_response();
-    response.headers_mut().append(SET_COOKIE, state.config.sessions.session_cookie(&headers, &token));
+    response.headers_mut().append(
+        SET_COOKIE,
+        state.config.sessions.session_cookie(&headers, &token),
+    );
     Ok(response)
 }
 
@@ -148,13 +228,24 @@ pub async fn sign_out(
     if let Some(user) = principal.as_ref().and_then(Principal::user) {
         if !same_secret(&user.csrf_token, &input.csrf) {
             let lang = user.lang.unwrap_or(Lang::En);
-            return Ok(page::message(&state, lang, Some(user.clone()), StatusCode::FORBIDDEN, "forbidden-title", "sign-in-expired-form"));
+            return Ok(page::message(
+                &state,
+                lang,
+                Some(user.clone()),
+                StatusCode::FORBIDDEN,
+                "forbidden-title",
+                "sign-in-expired-form",
+            ));
         }
         if let Some(id) = session::session_hash(&headers) {
             state.store.delete_session(&id).await?;
         }
     }
-    let mut response = (StatusCode::SEE_OTHER, [(LOCATION, "/sign-in?signed_out=1")]).into_response();
-    response.headers_mut().append(SET_COOKIE, state.config.sessions.clear_session_cookie(&headers));
+    let mut response =
+        (StatusCode::SEE_OTHER, [(LOCATION, "/sign-in?signed_out=1")]).into_response();
+    response.headers_mut().append(
+        SET_COOKIE,
+        state.config.sessions.clear_session_cookie(&headers),
+    );
     Ok(response)
 }

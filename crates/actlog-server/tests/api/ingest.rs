@@ -14,13 +14,23 @@ async fn the_partner_center_sample_comes_back_field_for_field() {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     assert_eq!(reply.body["stored"], 2);
 
-    let filter = enc(r#"{"Field":"CustomerId","Value":"0c39d6d5-c70d-4c55-bc02-f620844f3fd1","Operator":"equals"}"#);
-    let page = app.get(&format!("/v1/auditrecords?startDate=6/1/2017%2012:00:00%20AM&filter={filter}"), &key).await;
+    let filter = enc(
+        r#"{"Field":"CustomerId","Value":"0c39d6d5-c70d-4c55-bc02-f620844f3fd1","Operator":"equals"}"#,
+    );
+    let page = app
+        .get(
+            &format!("/v1/auditrecords?startDate=6/1/2017%2012:00:00%20AM&filter={filter}"),
+            &key,
+        )
+        .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let sample: Value = serde_json::from_str(SAMPLE).unwrap();
     let mut items = page.body["items"].as_array().unwrap().clone();
     for item in &mut items {
-        assert!(item.as_object_mut().unwrap().remove("id").is_some(), "every record has an id");
+        assert!(
+            item.as_object_mut().unwrap().remove("id").is_some(),
+            "every record has an id"
+        );
     }
     assert_eq!(Value::Array(items), sample["items"]);
     assert_eq!(page.body["totalCount"], 2);
@@ -31,12 +41,24 @@ async fn the_partner_center_sample_comes_back_field_for_field() {
 async fn resending_a_batch_stores_nothing_twice() {
     let app = TestApp::new().await;
     let key = app.key("p1", "read,write").await;
-    let batch = json!([record("a", "2026-11-20T10:00:00Z", "Alpha"), record("b", "2026-11-20T11:00:00Z", "Beta")]);
+    let batch = json!([
+        record("a", "2026-11-20T10:00:00Z", "Alpha"),
+        record("b", "2026-11-20T11:00:00Z", "Beta")
+    ]);
     let first = app.post(&key, batch.to_string()).await;
-    assert_eq!((first.status, first.body["stored"].clone()), (StatusCode::CREATED, json!(2)));
+    assert_eq!(
+        (first.status, first.body["stored"].clone()),
+        (StatusCode::CREATED, json!(2))
+    );
     let again = app.post(&key, batch.to_string()).await;
     assert_eq!(again.status, StatusCode::OK);
-    assert_eq!((again.body["stored"].clone(), again.body["unchanged"].clone()), (json!(0), json!(2)));
+    assert_eq!(
+        (
+            again.body["stored"].clone(),
+            again.body["unchanged"].clone()
+        ),
+        (json!(0), json!(2))
+    );
     let page = app.get("/v1/auditrecords?startDate=2026-11-01", &key).await;
     assert_eq!(page.body["items"].as_array().unwrap().len(), 2);
 }
@@ -45,13 +67,23 @@ async fn resending_a_batch_stores_nothing_twice() {
 async fn the_same_id_with_other_content_is_a_conflict_and_stores_nothing() {
     let app = TestApp::new().await;
     let key = app.key("p1", "read,write").await;
-    app.post(&key, json!([record("a", "2026-11-20T10:00:00Z", "Alpha")]).to_string()).await;
-    let changed = json!([record("new", "2026-11-20T09:00:00Z", "Gamma"), record("a", "2026-11-20T10:00:00Z", "Alpha v2")]);
+    app.post(
+        &key,
+        json!([record("a", "2026-11-20T10:00:00Z", "Alpha")]).to_string(),
+    )
+    .await;
+    let changed = json!([
+        record("new", "2026-11-20T09:00:00Z", "Gamma"),
+        record("a", "2026-11-20T10:00:00Z", "Alpha v2")
+    ]);
     let reply = app.post(&key, changed.to_string()).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
     assert_eq!(reply.code(), "id_conflict");
     assert_eq!(reply.body["ids"], json!(["a"]));
-    assert_eq!(app.get("/v1/auditrecords/new", &key).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/v1/auditrecords/new", &key).await.status,
+        StatusCode::NOT_FOUND
+    );
     let stored = app.get("/v1/auditrecords/a", &key).await;
     assert_eq!(stored.body["customerName"], "Alpha");
 }
@@ -62,14 +94,31 @@ async fn one_bad_record_refuses_the_whole_batch_and_names_it() {
     let key = app.key("p1", "read,write").await;
     let mut bad = record("b", "2026-11-20T10:00:00Z", "Beta");
     bad["operationDate"] = json!("31/12/2026");
-    let body = format!("{}\n{}\n{}\n", record("a", "2026-11-20T09:00:00Z", "A"), bad, record("c", "2026-11-20T11:00:00Z", "C"));
-    let reply = app.request(Method::POST, "/v1/auditrecords", Some(&key), &[("content-type", "application/x-ndjson")], body).await;
+    let body = format!(
+        "{}\n{}\n{}\n",
+        record("a", "2026-11-20T09:00:00Z", "A"),
+        bad,
+        record("c", "2026-11-20T11:00:00Z", "C")
+    );
+    let reply = app
+        .request(
+            Method::POST,
+            "/v1/auditrecords",
+            Some(&key),
+            &[("content-type", "application/x-ndjson")],
+            body,
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.code(), "invalid_record");
     assert_eq!(reply.body["errors"][0]["index"], 1);
     assert_eq!(reply.body["errors"][0]["line"], 2);
     let page = app.get("/v1/auditrecords?startDate=2026-11-01", &key).await;
-    assert_eq!(page.body["items"], json!([]), "nothing of the batch was stored");
+    assert_eq!(
+        page.body["items"],
+        json!([]),
+        "nothing of the batch was stored"
+    );
 }
 
 #[tokio::test]
@@ -85,7 +134,10 @@ async fn records_without_ids_get_one_and_unknown_types_are_kept() {
     assert_eq!(stored.body["operationType"], "launch_rocket");
     assert_eq!(stored.body["resourceType"], "rocket");
     assert_eq!(stored.body["operationDate"], "2026-11-20T09:00:00.1234567Z");
-    assert_eq!(stored.body["resourceNewValue"], r#"{"Fuel":[1,2,{"x":null}]}"#);
+    assert_eq!(
+        stored.body["resourceNewValue"],
+        r#"{"Fuel":[1,2,{"x":null}]}"#
+    );
     assert_eq!(stored.body["partnerId"], "p1");
 }
 
@@ -95,37 +147,104 @@ async fn bad_bodies_get_clear_client_errors() {
     let app = TestApp::new().await;
     let key = app.key("p1", "read,write").await;
     let deep = format!("[{}{}]", "[".repeat(10_000), "]".repeat(10_000));
-    let wrong_type = json!([{"operationType": 7, "operationDate": "2026-11-20T10:00:00Z"}]).to_string();
+    let wrong_type =
+        json!([{"operationType": 7, "operationDate": "2026-11-20T10:00:00Z"}]).to_string();
     let bad_date = json!([{"operationType": "x", "operationDate": "yesterday"}]).to_string();
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
-        ("malformed JSON", b"[{\"operationType\": ".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
-        ("wrong type", wrong_type.into_bytes(), StatusCode::BAD_REQUEST, "invalid_record"),
-        ("invalid date", bad_date.into_bytes(), StatusCode::BAD_REQUEST, "invalid_record"),
-        ("deep nesting", deep.into_bytes(), StatusCode::BAD_REQUEST, "body_too_deep"),
-        ("invalid UTF-8", b"[{\"operationType\":\"\xc3\x28\"}]".to_vec(), StatusCode::BAD_REQUEST, "body_not_utf8"),
-        ("empty", b"".to_vec(), StatusCode::BAD_REQUEST, "empty_batch"),
-        ("not records", b"[1,2]".to_vec(), StatusCode::BAD_REQUEST, "invalid_record"),
+        (
+            "malformed JSON",
+            b"[{\"operationType\": ".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            "wrong type",
+            wrong_type.into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_record",
+        ),
+        (
+            "invalid date",
+            bad_date.into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_record",
+        ),
+        (
+            "deep nesting",
+            deep.into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "body_too_deep",
+        ),
+        (
+            "invalid UTF-8",
+            b"[{\"operationType\":\"\xc3\x28\"}]".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "body_not_utf8",
+        ),
+        (
+            "empty",
+            b"".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "empty_batch",
+        ),
+        (
+            "not records",
+            b"[1,2]".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_record",
+        ),
     ];
     for (what, body, status, code) in cases {
         let reply = app.post(&key, body).await;
-        assert_eq!((reply.status, reply.code()), (status, code), "{what}: {}", reply.body);
-        assert_eq!(reply.headers["content-type"], "application/problem+json", "{what}");
+        assert_eq!(
+            (reply.status, reply.code()),
+            (status, code),
+            "{what}: {}",
+            reply.body
+        );
+        assert_eq!(
+            reply.headers["content-type"], "application/problem+json",
+            "{what}"
+        );
         assert!(!reply.body["detail"].as_str().unwrap().is_empty(), "{what}");
     }
-    let xml = app.request(Method::POST, "/v1/auditrecords", Some(&key), &[("content-type", "application/xml")], "<a/>").await;
-    assert_eq!((xml.status, xml.code()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+    let xml = app
+        .request(
+            Method::POST,
+            "/v1/auditrecords",
+            Some(&key),
+            &[("content-type", "application/xml")],
+            "<a/>",
+        )
+        .await;
+    assert_eq!(
+        (xml.status, xml.code()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
 }
 
 #[tokio::test]
 async fn oversized_batches_are_refused_with_413() {
-    let limits = actlog_server::Limits { max_batch_records: 3, max_body_bytes: 2_000, ..Default::default() };
+    let limits = actlog_server::Limits {
+        max_batch_records: 3,
+        max_body_bytes: 2_000,
+        ..Default::default()
+    };
     let app = TestApp::with(limits, "2026-11-25T12:00:00Z").await;
     let key = app.key("p1", "write").await;
-    let four: Vec<Value> = (0..4).map(|i| record(&format!("r{i}"), "2026-11-20T10:00:00Z", "A")).collect();
+    let four: Vec<Value> = (0..4)
+        .map(|i| record(&format!("r{i}"), "2026-11-20T10:00:00Z", "A"))
+        .collect();
     let reply = app.post(&key, Value::Array(four).to_string()).await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"));
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large")
+    );
     let mut big = record("big", "2026-11-20T10:00:00Z", "A");
     big["resourceNewValue"] = json!("x".repeat(3_000));
     let reply = app.post(&key, json!([big]).to_string()).await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+    );
 }

@@ -8,18 +8,39 @@ use crate::support::{PASSWORD, TestApp, set_cookie, text};
 #[tokio::test]
 async fn signing_in_gives_a_fresh_http_only_session_and_signing_out_ends_it() {
     let app = TestApp::new().await;
-    app.user("p1", "Agent@Partner.example", &[Role::AdminAgent]).await;
+    app.user("p1", "Agent@Partner.example", &[Role::AdminAgent])
+        .await;
     let reply = app.sign_in_reply("agent@partner.example", PASSWORD).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply));
-    let cookie_line = reply.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|v| v.starts_with("actlog_session=")).unwrap();
-    assert!(cookie_line.contains("HttpOnly") && cookie_line.contains("SameSite=Lax"), "{cookie_line}");
-    let session = format!("actlog_session={}", set_cookie(&reply, "actlog_session").unwrap());
+    let cookie_line = reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("actlog_session="))
+        .unwrap();
+    assert!(
+        cookie_line.contains("HttpOnly") && cookie_line.contains("SameSite=Lax"),
+        "{cookie_line}"
+    );
+    let session = format!(
+        "actlog_session={}",
+        set_cookie(&reply, "actlog_session").unwrap()
+    );
 
     // Signing in again while holding a session gives a new id and ends the old one.
-    let renewed = app.sign_in_with("agent@partner.example", PASSWORD, &session).await;
-    let renewed = format!("actlog_session={}", set_cookie(&renewed, "actlog_session").unwrap());
+    let renewed = app
+        .sign_in_with("agent@partner.example", PASSWORD, &session)
+        .await;
+    let renewed = format!(
+        "actlog_session={}",
+        set_cookie(&renewed, "actlog_session").unwrap()
+    );
     assert_ne!(renewed, session);
-    assert_eq!(app.browse(Method::GET, "/", &session, None).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.browse(Method::GET, "/", &session, None).await.status,
+        StatusCode::SEE_OTHER
+    );
     let session = renewed;
 
     let home = app.browse(Method::GET, "/", &session, None).await;
@@ -28,41 +49,77 @@ async fn signing_in_gives_a_fresh_http_only_session_and_signing_out_ends_it() {
     let csrf = extract_csrf(&text(&home));
 
     // Sign-out without the session's CSRF token is refused and the session lives on.
-    let forged = app.browse(Method::POST, "/sign-out", &session, Some("csrf=wrong")).await;
+    let forged = app
+        .browse(Method::POST, "/sign-out", &session, Some("csrf=wrong"))
+        .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.browse(Method::GET, "/", &session, None).await.status, StatusCode::OK);
+    assert_eq!(
+        app.browse(Method::GET, "/", &session, None).await.status,
+        StatusCode::OK
+    );
 
-    let out = app.browse(Method::POST, "/sign-out", &session, Some(&format!("csrf={csrf}"))).await;
+    let out = app
+        .browse(
+            Method::POST,
+            "/sign-out",
+            &session,
+            Some(&format!("csrf={csrf}")),
+        )
+        .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let after = app.browse(Method::GET, "/", &session, None).await;
-    assert_eq!(after.status, StatusCode::SEE_OTHER, "signed out: back to the sign-in page");
+    assert_eq!(
+        after.status,
+        StatusCode::SEE_OTHER,
+        "signed out: back to the sign-in page"
+    );
     assert_eq!(after.headers["location"], "/sign-in?next=/");
 }
 
 fn extract_csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    let at =
+        html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
     html[at..].split('"').next().unwrap().to_owned()
 }
 
 #[tokio::test]
 async fn a_sign_in_post_without_its_csrf_token_is_refused() {
     let app = TestApp::new().await;
-    app.user("p1", "agent@partner.example", &[Role::AdminAgent]).await;
-    let body = format!("email=agent%40partner.example&password={}&csrf=", PASSWORD.replace(' ', "+"));
+    app.user("p1", "agent@partner.example", &[Role::AdminAgent])
+        .await;
+    let body = format!(
+        "email=agent%40partner.example&password={}&csrf=",
+        PASSWORD.replace(' ', "+")
+    );
     let reply = app.browse(Method::POST, "/sign-in", "", Some(&body)).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert!(set_cookie(&reply, "actlog_session").is_none());
-    let mismatched = app.browse(Method::POST, "/sign-in", "actlog_csrf=abc", Some(&format!("{body}xyz"))).await;
+    let mismatched = app
+        .browse(
+            Method::POST,
+            "/sign-in",
+            "actlog_csrf=abc",
+            Some(&format!("{body}xyz")),
+        )
+        .await;
     assert_eq!(mismatched.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn failures_say_nothing_about_whether_the_account_exists_and_are_throttled() {
     let app = TestApp::new().await;
-    app.user("p1", "agent@partner.example", &[Role::AdminAgent]).await;
-    let wrong = app.sign_in_reply("agent@partner.example", "not the password").await;
-    let unknown = app.sign_in_reply("nobody@partner.example", "not the password").await;
-    assert_eq!((wrong.status, unknown.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    app.user("p1", "agent@partner.example", &[Role::AdminAgent])
+        .await;
+    let wrong = app
+        .sign_in_reply("agent@partner.example", "not the password")
+        .await;
+    let unknown = app
+        .sign_in_reply("nobody@partner.example", "not the password")
+        .await;
+    assert_eq!(
+        (wrong.status, unknown.status),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
     let message = |r: &crate::support::Reply| {
         let html = text(r);
         let at = html.find("role=\"alert\">").unwrap();
@@ -71,22 +128,44 @@ async fn failures_say_nothing_about_whether_the_account_exists_and_are_throttled
     assert_eq!(message(&wrong), message(&unknown));
 
     for _ in 0..4 {
-        app.sign_in_reply("agent@partner.example", "still wrong").await;
+        app.sign_in_reply("agent@partner.example", "still wrong")
+            .await;
     }
     let throttled = app.sign_in_reply("agent@partner.example", PASSWORD).await;
-    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS, "the right password waits too");
+    assert_eq!(
+        throttled.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password waits too"
+    );
     assert!(set_cookie(&throttled, "actlog_session").is_none());
 }
 
 #[tokio::test]
 async fn a_disabled_users_session_stops_working() {
     let app = TestApp::new().await;
-    app.user("p1", "agent@partner.example", &[Role::AdminAgent]).await;
+    app.user("p1", "agent@partner.example", &[Role::AdminAgent])
+        .await;
     let session = app.sign_in("agent@partner.example").await;
-    assert_eq!(app.browse(Method::GET, "/v1/auditrecords", &session, None).await.status, StatusCode::OK);
-    app.store.set_disabled("agent@partner.example", true).await.unwrap();
-    assert_eq!(app.browse(Method::GET, "/v1/auditrecords", &session, None).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.browse(Method::GET, "/", &session, None).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.browse(Method::GET, "/v1/auditrecords", &session, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.store
+        .set_disabled("agent@partner.example", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.browse(Method::GET, "/v1/auditrecords", &session, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.browse(Method::GET, "/", &session, None).await.status,
+        StatusCode::SEE_OTHER
+    );
     let again = app.sign_in_reply("agent@partner.example", PASSWORD).await;
     assert_eq!(again.status, StatusCode::UNAUTHORIZED);
 }
@@ -94,35 +173,79 @@ async fn a_disabled_users_session_stops_working() {
 #[tokio::test]
 async fn sessions_expire_when_idle_and_after_their_lifetime() {
     let app = TestApp::new().await;
-    app.user("p1", "agent@partner.example", &[Role::AdminAgent]).await;
+    app.user("p1", "agent@partner.example", &[Role::AdminAgent])
+        .await;
     let session = app.sign_in("agent@partner.example").await;
     // Active every 20 minutes: alive past the idle limit of 30 minutes...
     for _ in 0..6 {
         app.advance(jiff::SignedDuration::from_mins(20));
-        assert_eq!(app.browse(Method::GET, "/", &session, None).await.status, StatusCode::OK);
+        assert_eq!(
+            app.browse(Method::GET, "/", &session, None).await.status,
+            StatusCode::OK
+        );
     }
     // ...but not after 40 idle minutes.
     app.advance(jiff::SignedDuration::from_mins(40));
-    assert_eq!(app.browse(Method::GET, "/", &session, None).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.browse(Method::GET, "/", &session, None).await.status,
+        StatusCode::SEE_OTHER
+    );
 
     let session = app.sign_in("agent@partner.example").await;
     for _ in 0..37 {
         app.advance(jiff::SignedDuration::from_mins(20));
         app.browse(Method::GET, "/", &session, None).await;
     }
-    assert_eq!(app.browse(Method::GET, "/", &session, None).await.status, StatusCode::SEE_OTHER, "12 hours at most");
+    assert_eq!(
+        app.browse(Method::GET, "/", &session, None).await.status,
+        StatusCode::SEE_OTHER,
+        "12 hours at most"
+    );
 }
 
 #[tokio::test]
 async fn pages_follow_the_browsers_language_and_escape_what_they_show() {
     let app = TestApp::new().await;
-    let italian = app.request(Method::GET, "/sign-in", None, &[("accept-language", "it-IT,it;q=0.9")], Body::empty()).await;
+    let italian = app
+        .request(
+            Method::GET,
+            "/sign-in",
+            None,
+            &[("accept-language", "it-IT,it;q=0.9")],
+            Body::empty(),
+        )
+        .await;
     assert!(text(&italian).contains("Accedi"), "{}", text(&italian));
     assert!(text(&italian).contains("lang=\"it-IT\""));
-    let next = app.request(Method::GET, "/sign-in?next=/%22%3E%3Cscript%3Ealert(1)%3C/script%3E", None, &[], Body::empty()).await;
-    assert!(!text(&next).contains("<script>alert"), "the return path is escaped");
+    let next = app
+        .request(
+            Method::GET,
+            "/sign-in?next=/%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+            None,
+            &[],
+            Body::empty(),
+        )
+        .await;
+    assert!(
+        !text(&next).contains("<script>alert"),
+        "the return path is escaped"
+    );
     let csp = next.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{csp}");
-    let elsewhere = app.request(Method::GET, "/sign-in?next=//evil.example/", None, &[], Body::empty()).await;
-    assert!(!text(&elsewhere).contains("evil.example"), "no redirect to other sites");
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let elsewhere = app
+        .request(
+            Method::GET,
+            "/sign-in?next=//evil.example/",
+            None,
+            &[],
+            Body::empty(),
+        )
+        .await;
+    assert!(
+        !text(&elsewhere).contains("evil.example"),
+        "no redirect to other sites"
+    );
 }

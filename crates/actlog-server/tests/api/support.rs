@@ -11,10 +11,10 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+use actlog_domain::roles::Role;
 use actlog_domain::time::OperationDate;
 use actlog_server::{AppState, Clock, Limits, ServerConfig};
 use actlog_sqlite::{SqliteOptions, SqliteStore};
-use actlog_domain::roles::Role;
 use actlog_store::{NewUser, Scopes, Store};
 
 /// A clock that stands still until a test moves it.
@@ -54,16 +54,33 @@ impl TestApp {
     }
 
     pub async fn with(limits: Limits, now: &str) -> TestApp {
-        Self::configured(ServerConfig { limits, ..ServerConfig::default() }, now).await
+        Self::configured(
+            ServerConfig {
+                limits,
+                ..ServerConfig::default()
+            },
+            now,
+        )
+        .await
     }
 
     pub async fn configured(config: ServerConfig, now: &str) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("actlog.db");
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
-        let clock = Arc::new(TestClock(std::sync::Mutex::new(OperationDate::parse_rfc3339(now).unwrap())));
-        let state = AppState::new(store.clone(), clock.clone(), config).await.unwrap();
-        TestApp { app: actlog_server::app(state), store, clock, _dir: dir }
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+        let clock = Arc::new(TestClock(std::sync::Mutex::new(
+            OperationDate::parse_rfc3339(now).unwrap(),
+        )));
+        let state = AppState::new(store.clone(), clock.clone(), config)
+            .await
+            .unwrap();
+        TestApp {
+            app: actlog_server::app(state),
+            store,
+            clock,
+            _dir: dir,
+        }
     }
 
     /// Moves the clock forward.
@@ -75,10 +92,20 @@ impl TestApp {
     /// A new key for `partner` with `scopes` ("read", "write", "read,write").
     pub async fn key(&self, partner: &str, scopes: &str) -> String {
         let scopes: Scopes = actlog_server::keys::parse_scopes(scopes).unwrap();
-        actlog_server::keys::create(self.store.as_ref(), partner, scopes, "test").await.unwrap().1
+        actlog_server::keys::create(self.store.as_ref(), partner, scopes, "test")
+            .await
+            .unwrap()
+            .1
     }
 
-    pub async fn request(&self, method: Method, uri: &str, key: Option<&str>, headers: &[(&str, &str)], body: impl Into<Body>) -> Reply {
+    pub async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Reply {
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(key) = key {
             request = request.header("authorization", format!("Bearer {key}"));
@@ -86,36 +113,66 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = self.app.clone().oneshot(request.body(body.into()).unwrap()).await.unwrap();
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(body.into()).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let raw = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        let raw = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
         let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-        Reply { status, headers, body, raw }
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
     }
 
     pub async fn get(&self, uri: &str, key: &str) -> Reply {
-        self.request(Method::GET, uri, Some(key), &[], Body::empty()).await
+        self.request(Method::GET, uri, Some(key), &[], Body::empty())
+            .await
     }
 
     pub async fn post(&self, key: &str, body: impl Into<Body>) -> Reply {
-        self.request(Method::POST, "/v1/auditrecords", Some(key), &[], body).await
+        self.request(Method::POST, "/v1/auditrecords", Some(key), &[], body)
+            .await
     }
 
     /// Creates a user with `roles` and the password [`PASSWORD`].
     pub async fn user(&self, partner: &str, email: &str, roles: &[Role]) {
         let hash = actlog_server::identity::password::hash(PASSWORD.to_owned()).await;
-        let user = NewUser { partner_id: partner.into(), email: email.into(), password_hash: hash, roles: roles.to_vec() };
+        let user = NewUser {
+            partner_id: partner.into(),
+            email: email.into(),
+            password_hash: hash,
+            roles: roles.to_vec(),
+        };
         self.store.add_user(user).await.unwrap();
     }
 
     /// A request with a browser's cookie header.
-    pub async fn browse(&self, method: Method, uri: &str, cookies: &str, form: Option<&str>) -> Reply {
+    pub async fn browse(
+        &self,
+        method: Method,
+        uri: &str,
+        cookies: &str,
+        form: Option<&str>,
+    ) -> Reply {
         let mut headers = vec![("cookie", cookies)];
         if form.is_some() {
             headers.push(("content-type", "application/x-www-form-urlencoded"));
         }
-        self.request(method, uri, None, &headers, form.unwrap_or("").to_owned()).await
+        self.request(method, uri, None, &headers, form.unwrap_or("").to_owned())
+            .await
     }
 
     /// Signs in through the form; returns the reply of the form post.
@@ -125,20 +182,42 @@ impl TestApp {
 
     /// Signs in through the form, sending `cookies` (e.g. an older session) along.
     pub async fn sign_in_with(&self, email: &str, password: &str, cookies: &str) -> Reply {
-        let form_page = self.request(Method::GET, "/sign-in", None, &[], Body::empty()).await;
+        let form_page = self
+            .request(Method::GET, "/sign-in", None, &[], Body::empty())
+            .await;
         let csrf = set_cookie(&form_page, "actlog_csrf").expect("the form sets its CSRF cookie");
         let html = String::from_utf8(form_page.raw.clone()).unwrap();
-        assert!(html.contains(&format!("name=\"csrf\" value=\"{csrf}\"")), "the form carries the token");
-        let body = format!("email={}&password={}&csrf={csrf}&next=%2F", enc(email), enc(password));
-        let cookies = if cookies.is_empty() { format!("actlog_csrf={csrf}") } else { format!("actlog_csrf={csrf}; {cookies}") };
-        self.browse(Method::POST, "/sign-in", &cookies, Some(&body)).await
+        assert!(
+            html.contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
+            "the form carries the token"
+        );
+        let body = format!(
+            "email={}&password={}&csrf={csrf}&next=%2F",
+            enc(email),
+            enc(password)
+        );
+        let cookies = if cookies.is_empty() {
+            format!("actlog_csrf={csrf}")
+        } else {
+            format!("actlog_csrf={csrf}; {cookies}")
+        };
+        self.browse(Method::POST, "/sign-in", &cookies, Some(&body))
+            .await
     }
 
     /// Signs in; returns the session cookie header value (`actlog_session=…`).
     pub async fn sign_in(&self, email: &str) -> String {
         let reply = self.sign_in_reply(email, PASSWORD).await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-in of {email}: {}", String::from_utf8_lossy(&reply.raw));
-        format!("actlog_session={}", set_cookie(&reply, "actlog_session").expect("a session cookie"))
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "sign-in of {email}: {}",
+            String::from_utf8_lossy(&reply.raw)
+        );
+        format!(
+            "actlog_session={}",
+            set_cookie(&reply, "actlog_session").expect("a session cookie")
+        )
     }
 }
 
@@ -147,11 +226,16 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The value a reply's `Set-Cookie` gives cookie `name`.
 pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
-    reply.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
-        let (pair, _) = v.split_once(';').unwrap_or((v, ""));
-        let (n, value) = pair.split_once('=')?;
-        (n == name).then(|| value.to_owned())
-    })
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (pair, _) = v.split_once(';').unwrap_or((v, ""));
+            let (n, value) = pair.split_once('=')?;
+            (n == name).then(|| value.to_owned())
+        })
 }
 
 /// The body as text.
@@ -177,7 +261,9 @@ pub fn record(id: &str, date: &str, customer: &str) -> Value {
 pub fn enc(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
