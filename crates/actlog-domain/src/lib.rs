@@ -7,14 +7,18 @@
 //! - [`filter`]: the filter model and its reference evaluation.
 //! - [`query`]: windows, pages and positions.
 //! - [`cursor`]: signed, self-contained continuation tokens.
+//! - [`details`]: one record read for people (order lines, old → new values).
+//! - [`subscriptions`]: a customer's subscriptions as its records tell them.
 
 pub mod catalog;
 pub mod cursor;
+pub mod details;
 pub mod filter;
 pub mod ingest;
 pub mod query;
 pub mod record;
 pub mod roles;
+pub mod subscriptions;
 pub mod time;
 
 pub use record::{AuditRecord, KeyValue};

@@ -56,6 +56,15 @@ impl Tr {
         self.format(id, Some(&args))
     }
 
+    /// The message `id` with several arguments.
+    pub fn args(&self, id: &str, values: &[(&str, FluentValue<'static>)]) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in values {
+            args.set(name.to_string(), value.clone());
+        }
+        self.format(id, Some(&args))
+    }
+
     fn format(&self, id: &str, args: Option<&FluentArgs>) -> String {
         let bundle = &BUNDLES[&self.lang];
         let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {

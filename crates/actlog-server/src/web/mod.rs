@@ -1,12 +1,20 @@
 //! The web dashboard: server-rendered pages, English and Italian, no script framework.
 //!
 //! - [`signin`]: `/sign-in`, `/sign-out`.
+//! - [`activity`]: `/activity-log`, the seed's page.
+//! - [`customers`]: `/customers/{id}/subscriptions`.
+//! - [`preferences`]: `POST /preferences` (language, time zone).
 //! - [`page`]: the frame every page shares, language choice, error pages.
 //! - [`i18n`]: every visible string (`locales/*.ftl`).
 
+pub mod activity;
+pub mod customers;
+pub mod format;
 pub mod i18n;
 pub mod page;
+pub mod preferences;
 pub mod signin;
+pub mod url;
 
 use axum::Router;
 use axum::extract::State;
@@ -26,6 +34,9 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/sign-in", get(signin::show).post(signin::submit))
         .route("/sign-out", axum::routing::post(signin::sign_out))
+        .route("/activity-log", get(activity::show))
+        .route("/customers/{id}/subscriptions", get(customers::show))
+        .route("/preferences", axum::routing::post(preferences::save))
         .route(
             "/static/actlog.css",
             get(|| {

@@ -20,9 +20,27 @@ pub struct Frame {
     pub title: String,
     pub user: Option<SignedInUser>,
     pub cloud_label: String,
+    /// This page's path and query, where the preferences form brings the user back.
+    pub here: String,
 }
 
 impl Frame {
+    /// The user's language choice as the preferences form shows it (`""` = the browser's).
+    pub fn chosen_lang(&self) -> &'static str {
+        self.user
+            .as_ref()
+            .and_then(|u| u.lang)
+            .map_or("", |l| l.tag())
+    }
+
+    /// The user's time zone choice (`""` = the browser's).
+    pub fn chosen_tz(&self) -> &str {
+        self.user
+            .as_ref()
+            .and_then(|u| u.time_zone.as_deref())
+            .unwrap_or("")
+    }
+
     pub fn new(state: &AppState, lang: Lang, title_id: &str, user: Option<SignedInUser>) -> Frame {
         let tr = Tr::new(lang);
         let cloud = match state.config.cloud {
@@ -34,6 +52,7 @@ impl Frame {
             cloud_label: tr.t(cloud),
             tr,
             user,
+            here: "/".to_owned(),
         }
     }
 }

@@ -57,7 +57,7 @@ pub struct SignInQuery {
 }
 
 /// A local path to return to after sign-in, never another site.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')

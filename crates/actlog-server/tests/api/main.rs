@@ -2,6 +2,7 @@
 
 mod access;
 mod ingest;
+mod pages;
 mod query;
 mod roles;
 mod signin;

@@ -9,7 +9,9 @@ use actlog_server::ServerConfig;
 use crate::support::{TestApp, record, text};
 
 /// The routes that show or export the activity log.
-const PROTECTED: [&str; 2] = [
+const PROTECTED: [&str; 4] = [
+    "/activity-log",
+    "/customers/cust-Relecloud/subscriptions",
     "/v1/auditrecords?startDate=2026-11-01",
     "/v1/auditrecords/r1",
 ];
