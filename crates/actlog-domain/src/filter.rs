@@ -8,13 +8,17 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::record::AuditRecord;
+use crate::record::{AuditRecord, KeyValue};
 
 /// Bounds that keep a hostile filter cheap to parse and to run.
 const MAX_DEPTH: usize = 8;
 const MAX_CONDITIONS: usize = 32;
 const MAX_VALUE_CHARS: usize = 512;
 pub const MAX_FILTER_BYTES: usize = 16 * 1024;
+
+/// What [`searchable_text`] puts between a record's texts (U+0001). A `Text` value may not
+/// contain it, so that no search matches across the boundary of two texts.
+pub const TEXT_SEPARATOR: char = '\u{1}';
 
 /// A filter tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,10 +140,16 @@ impl Field {
 }
 
 impl Folding {
+    /// Lowercases `text`. Unicode folding maps one character at a time, never by context:
+    /// `str::to_lowercase` turns a word-final `Σ` into `ς` and any other into `σ`, so `ΑΣ`
+    /// would fold to `ας` on its own but to `ασ` inside `ΑΣΑ`, and miss itself. Folding a
+    /// concatenation is then the concatenation of the folds, which substring tests rely on.
     pub fn fold(self, text: &str) -> String {
         match self {
             Folding::Ascii => text.to_ascii_lowercase(),
-            Folding::Unicode => text.to_lowercase(),
+            // The same result, faster, for the common all-ASCII text.
+            Folding::Unicode if text.is_ascii() => text.to_ascii_lowercase(),
+            Folding::Unicode => text.chars().flat_map(char::to_lowercase).collect(),
         }
     }
 }
@@ -287,6 +297,10 @@ impl Filter {
         if field == Field::Text && operator != Operator::Substring {
             return err("the Text field only supports the substring operator");
         }
+        if field == Field::Text && value.contains(TEXT_SEPARATOR) {
+            return err("a Text Value cannot contain the control character U+0001, \
+                 which separates the record's texts in free-text search");
+        }
         Ok(Condition {
             field,
             operator,
@@ -321,7 +335,7 @@ impl Condition {
 }
 
 /// The text a field tests on a record. For [`Field::Text`], the searchable texts joined by
-/// U+0001, which no search value contains.
+/// [`TEXT_SEPARATOR`], which no search value contains.
 pub fn field_text(record: &AuditRecord, field: Field) -> Option<String> {
     let text = |v: &Option<String>| v.clone();
     match field {
@@ -336,9 +350,11 @@ pub fn field_text(record: &AuditRecord, field: Field) -> Option<String> {
     }
 }
 
-/// Every text of a record that free-text search looks into, in a fixed order.
+/// Every text of a record that free-text search looks into, in a fixed order, joined by
+/// [`TEXT_SEPARATOR`]. `customizedData` counts as its keys and values ([`customized_text`]),
+/// not as the JSON it is stored as.
 pub fn searchable_text(record: &AuditRecord) -> String {
-    let customized = record.customized_data_json();
+    let customized = record.customized_data.as_deref().map(customized_text);
     [
         Some(record.id.as_str()),
         record.customer_id.as_deref(),
@@ -355,7 +371,24 @@ pub fn searchable_text(record: &AuditRecord) -> String {
     .into_iter()
     .map(|t| t.unwrap_or(""))
     .collect::<Vec<_>>()
-    .join("\u{1}")
+    .join(&TEXT_SEPARATOR.to_string())
+}
+
+/// The keys and values of `customizedData` as free-text search sees them: each its own text,
+/// joined by [`TEXT_SEPARATOR`]; an absent value adds nothing. Searching the JSON instead
+/// would find its syntax (`null`, `"key"`, braces) and miss values written with escapes.
+pub fn customized_text(items: &[KeyValue]) -> String {
+    let mut text = String::new();
+    let texts = items
+        .iter()
+        .flat_map(|kv| std::iter::once(kv.key.as_str()).chain(kv.value.as_deref()));
+    for (i, t) in texts.enumerate() {
+        if i > 0 {
+            text.push(TEXT_SEPARATOR);
+        }
+        text.push_str(t);
+    }
+    text
 }
 
 /// Looks a key up ignoring ASCII case, as Partner Center does.
@@ -456,5 +489,46 @@ mod tests {
             let e = Filter::parse(bad).expect_err(bad);
             assert!(!e.0.is_empty());
         }
+    }
+
+    #[test]
+    fn a_text_value_with_the_separator_is_refused_with_a_reason() {
+        let across = r#"{"Field":"Text","Value":"order\u0001failed","Operator":"substring"}"#;
+        let e = Filter::parse(across).unwrap_err();
+        assert!(e.to_string().starts_with("filter: a Text Value"), "{e}");
+        assert!(e.to_string().contains("U+0001"), "{e}");
+        // A single field has no boundary to cross: there U+0001 is a character like any other.
+        let one_field = r#"{"Field":"CompanyName","Value":"a\u0001b","Operator":"equals"}"#;
+        assert!(Filter::parse(one_field).is_ok());
+    }
+
+    #[test]
+    fn unicode_folding_maps_sigma_the_same_anywhere_in_a_word() {
+        let fold = |text| Folding::Unicode.fold(text);
+        assert_eq!(fold("ΣΑΣ"), "σασ");
+        assert_eq!(fold("σας"), "σας");
+        assert_eq!(fold("ΟΔΟΣ ΣΟΦΙΑΣ"), "οδοσ σοφιασ");
+        assert_eq!(fold("ΑΣ") + &fold("Α"), fold("ΑΣΑ"));
+        assert_eq!(fold("İSTANBUL"), "i\u{307}stanbul");
+        assert_eq!(fold("ÀBC-Xyz"), "àbc-xyz");
+        assert_eq!(Folding::Ascii.fold("ÀBC-Xyz"), "Àbc-xyz");
+    }
+
+    #[test]
+    fn customized_data_is_searched_as_its_keys_and_values() {
+        let kv = |key: &str, value: Option<&str>| KeyValue {
+            key: key.into(),
+            value: value.map(Into::into),
+        };
+        let items = [
+            kv("note", Some("say \"hi\"")),
+            kv("k", None),
+            kv("", Some("v")),
+        ];
+        assert_eq!(
+            customized_text(&items),
+            "note\u{1}say \"hi\"\u{1}k\u{1}\u{1}v"
+        );
+        assert_eq!(customized_text(&[]), "");
     }
 }

@@ -7,12 +7,15 @@
 use std::fmt;
 
 use jiff::civil::{Date, DateTime, Time};
+use jiff::fmt::temporal::Pieces;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Ticks (100 ns) per second.
 const TICKS_PER_SECOND: i64 = 10_000_000;
+/// The years a date may fall in.
+const YEARS: std::ops::RangeInclusive<i16> = 1..=9999;
 
 /// An instant with 100 ns precision, UTC, between the years 1 and 9999.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -69,14 +72,20 @@ impl OperationDate {
 
     /// Parses an RFC 3339 instant that names its offset (`Z` or `+hh:mm`).
     pub fn parse_rfc3339(text: &str) -> Result<Self, DateError> {
-        let ts: Timestamp = match text.parse() {
-            Ok(ts) => ts,
-            Err(_) if text.parse::<DateTime>().is_ok() => {
-                return Err(DateError::NoOffset(text.to_owned()));
-            }
-            Err(_) => return Err(DateError::Unrecognized(text.to_owned())),
-        };
-        Self::checked(ts, text)
+        match Self::parse_with_offset(text) {
+            Some(parsed) => parsed,
+            None if text.parse::<DateTime>().is_ok() => Err(DateError::NoOffset(text.to_owned())),
+            None => Err(DateError::Unrecognized(text.to_owned())),
+        }
+    }
+
+    /// An RFC 3339 instant with an offset, checked; `None` when `text` is not one.
+    fn parse_with_offset(text: &str) -> Option<Result<Self, DateError>> {
+        match text.parse::<Timestamp>() {
+            Ok(ts) => Some(Self::checked(ts, text)),
+            Err(_) if beyond_jiff(text) => Some(Err(DateError::OutOfRange(text.to_owned()))),
+            Err(_) => None,
+        }
     }
 
     fn checked(ts: Timestamp, text: &str) -> Result<Self, DateError> {
@@ -147,15 +156,24 @@ impl QueryDate {
         if let Ok(date) = text.parse::<Date>()
             && text.len() == 10
         {
-            return Ok(QueryDate::Day(date));
+            return QueryDate::day(date, text);
         }
-        if let Ok(ts) = text.parse::<Timestamp>() {
-            return OperationDate::checked(ts, text).map(QueryDate::Instant);
+        if let Some(parsed) = OperationDate::parse_with_offset(text) {
+            return parsed.map(QueryDate::Instant);
         }
         if let Ok(dt) = text.parse::<DateTime>() {
             return utc_instant(dt, text).map(QueryDate::Instant);
         }
         parse_dotnet(text).ok_or_else(|| DateError::Unrecognized(text.to_owned()))?
+    }
+
+    /// A bare day, refused outside the years 1 to 9999 as instants are.
+    fn day(date: Date, text: &str) -> Result<Self, DateError> {
+        if YEARS.contains(&date.year()) {
+            Ok(QueryDate::Day(date))
+        } else {
+            Err(DateError::OutOfRange(text.to_owned()))
+        }
     }
 
     /// The first instant this date covers, reading a bare day in `tz`.
@@ -179,17 +197,38 @@ impl QueryDate {
     }
 }
 
-/// Midnight at the start of `day` in `tz`, clamped to the accepted range.
+/// Midnight at the start of `day` in `tz`, clamped to the accepted range on the side it
+/// falls out of: midnight of 0001-01-01 east of UTC is before `MIN`, of 9999-12-31 after `MAX`.
 pub fn day_start(day: Date, tz: &TimeZone) -> OperationDate {
-    day.to_datetime(Time::midnight())
-        .to_zoned(tz.clone())
-        .ok()
-        .and_then(|z| OperationDate::from_timestamp(z.timestamp()))
-        .unwrap_or(if day.year() < 1 {
-            OperationDate::MIN
-        } else {
-            OperationDate::MAX
-        })
+    match day.to_datetime(Time::midnight()).to_zoned(tz.clone()) {
+        Ok(zoned) => {
+            let ticks = zoned.timestamp().as_nanosecond().div_euclid(100);
+            let clamped = ticks.clamp(
+                i128::from(OperationDate::MIN.0),
+                i128::from(OperationDate::MAX.0),
+            );
+            OperationDate(clamped as i64)
+        }
+        // Past the end of jiff's range (years -9999 to 9999), which is the end nearest the day.
+        Err(_) if day.year() > 0 => OperationDate::MAX,
+        Err(_) => OperationDate::MIN,
+    }
+}
+
+/// Whether `text` is an RFC 3339 instant, offset included, that lies beyond jiff's range,
+/// which jiff refuses to parse at all (`9999-12-31T12:00:00Z`): it is beyond actlog's too.
+fn beyond_jiff(text: &str) -> bool {
+    let Ok(pieces) = Pieces::parse(text) else {
+        return false;
+    };
+    match (pieces.time(), pieces.to_numeric_offset()) {
+        (Some(time), Some(offset)) => pieces
+            .date()
+            .to_datetime(time)
+            .to_zoned(TimeZone::fixed(offset))
+            .is_err(),
+        _ => false,
+    }
 }
 
 fn utc_instant(dt: DateTime, text: &str) -> Result<OperationDate, DateError> {
@@ -216,10 +255,11 @@ fn parse_dotnet(text: &str) -> Option<Result<QueryDate, DateError>> {
     if fields.next().is_some() || year_text.len() != 4 {
         return None;
     }
-    let year: i16 = year_text.parse().ok()?;
+    // Four digits, no sign: `+999` and `-123` are not years .NET writes.
+    let year: i16 = small_number(year_text, 4)?;
     let date = Date::new(year, month, day).ok()?;
     let Some(time_part) = time_part else {
-        return Some(Ok(QueryDate::Day(date)));
+        return Some(QueryDate::day(date, text));
     };
     let time = parse_dotnet_time(time_part, meridiem)?;
     Some(utc_instant(date.to_datetime(time), text).map(QueryDate::Instant))
@@ -368,5 +408,76 @@ mod tests {
         assert_eq!(end.to_string(), "2017-06-02T00:00:00.0000000Z");
         let rome = TimeZone::get("Europe/Rome").unwrap();
         assert_eq!(day.start(&rome).to_string(), "2017-05-31T22:00:00.0000000Z");
+    }
+
+    #[test]
+    fn days_outside_years_1_to_9999_are_out_of_range() {
+        for text in [
+            "0000-01-01",
+            "0000-12-31",
+            "1/1/0000",
+            "12/31/0000 11:00 PM",
+        ] {
+            let err = QueryDate::parse(text).unwrap_err();
+            assert_eq!(err, DateError::OutOfRange(text.to_owned()));
+            assert!(
+                err.to_string().contains("outside the years 1 to 9999"),
+                "{err}"
+            );
+        }
+        for text in ["6/1/-123", "6/1/+999", "6/1/ 999"] {
+            assert!(QueryDate::parse(text).is_err(), "{text} accepted");
+        }
+        for text in ["0001-01-01", "1/1/0001", "9999-12-31", "12/31/9999"] {
+            assert!(
+                matches!(QueryDate::parse(text), Ok(QueryDate::Day(_))),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn instants_beyond_jiff_are_out_of_range_not_unrecognized() {
+        for text in [
+            "9999-12-31T12:00:00Z",
+            "9999-12-30T23:00:00.5+00:00",
+            "9999-12-31T00:00:00-05:00",
+            "-009999-01-01T00:00:00+14:00",
+        ] {
+            let err = OperationDate::parse_rfc3339(text).unwrap_err();
+            assert_eq!(err, DateError::OutOfRange(text.to_owned()));
+            let err = QueryDate::parse(text).unwrap_err();
+            assert_eq!(err, DateError::OutOfRange(text.to_owned()));
+        }
+        assert_eq!(
+            OperationDate::parse_rfc3339("9999-12-30T22:00:00.9999999Z"),
+            Ok(OperationDate::MAX)
+        );
+        let err = OperationDate::parse_rfc3339("9999-12-31T12:00:00").unwrap_err();
+        assert!(matches!(err, DateError::NoOffset(_)), "{err:?}");
+    }
+
+    #[test]
+    fn days_at_the_edges_clamp_to_the_side_they_fall_out_of() {
+        let first = jiff::civil::date(1, 1, 1);
+        let last = jiff::civil::date(9999, 12, 31);
+        let (east, west) = (
+            TimeZone::fixed(jiff::tz::offset(14)),
+            TimeZone::fixed(jiff::tz::offset(-12)),
+        );
+        assert_eq!(day_start(first, &east), OperationDate::MIN);
+        assert_eq!(day_start(first, &TimeZone::UTC), OperationDate::MIN);
+        assert_eq!(
+            day_start(first, &west).to_string(),
+            "0001-01-01T12:00:00.0000000Z"
+        );
+        assert_eq!(day_start(last, &west), OperationDate::MAX);
+        assert_eq!(day_start(last, &TimeZone::UTC), OperationDate::MAX);
+        assert_eq!(
+            day_start(last, &east).to_string(),
+            "9999-12-30T10:00:00.0000000Z"
+        );
+        let whole = QueryDate::Day(last);
+        assert_eq!(whole.end_exclusive(&east), OperationDate::MAX);
     }
 }

@@ -1,10 +1,13 @@
 //! Opening a connection the way every actlog connection must be: WAL, durable commits on the
-//! writer, foreign keys, a busy timeout, and the `actlog_fold` function the filters use.
+//! writer, foreign keys, a busy timeout, and the `actlog_fold` and `actlog_customized_text`
+//! functions the filters use.
 
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::functions::FunctionFlags;
+use actlog_domain::KeyValue;
+use actlog_domain::filter::{Folding, customized_text};
+use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
@@ -69,37 +72,61 @@ pub(crate) fn open(path: &Path, role: Role) -> rusqlite::Result<Connection> {
         Role::Reader => conn.pragma_update(None, "query_only", true)?,
     }
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    register_fold(&conn)?;
+    register_functions(&conn)?;
     Ok(conn)
 }
 
-/// `actlog_fold(text)`: Rust's `str::to_lowercase`, the Unicode folding of
-/// [`actlog_domain::filter::Folding::Unicode`], so that SQL and the reference evaluator agree
-/// to the character (`İ`, final `Σ`, …). NULL stays NULL.
-pub(crate) fn register_fold(conn: &Connection) -> rusqlite::Result<()> {
+/// Registers the SQL functions filters are translated to. Both call the domain's own code, so
+/// that SQL and the reference evaluator ([`actlog_domain::filter::Filter::matches`]) agree to
+/// the character:
+/// - `actlog_fold(text)`: [`Folding::Unicode`], one character at a time (`İ`, `Σ`, …).
+/// - `actlog_customized_text(json)`: a stored `customized_data` as free-text search sees it,
+///   its keys and values ([`customized_text`]), not its JSON.
+///
+/// NULL stays NULL. Computed when a query runs, from what is stored, so that a change to
+/// either needs no migration.
+pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8
         | FunctionFlags::SQLITE_DETERMINISTIC
         | FunctionFlags::SQLITE_INNOCUOUS;
     conn.create_scalar_function("actlog_fold", 1, flags, |ctx| {
-        Ok(match ctx.get_raw(0) {
-            ValueRef::Null => None,
-            ValueRef::Text(bytes) => Some(String::from_utf8_lossy(bytes).to_lowercase()),
-            // Only text reaches it from actlog's STRICT TEXT columns; be total anyway.
-            ValueRef::Integer(n) => Some(n.to_string()),
-            ValueRef::Real(x) => Some(x.to_string()),
-            ValueRef::Blob(_) => None,
-        })
+        Ok(text_arg(ctx).map(|text| Folding::Unicode.fold(&text)))
+    })?;
+    conn.create_scalar_function("actlog_customized_text", 1, flags, |ctx| {
+        let Some(json) = text_arg(ctx) else {
+            return Ok(None);
+        };
+        // Written by `rows::insert` from the record; anything else is a damaged row, which
+        // reading it would refuse too.
+        let items: Vec<KeyValue> = serde_json::from_str(&json)
+            .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
+        Ok(Some(customized_text(&items)))
     })
+}
+
+/// A function's one argument as text; `None` for NULL (and blobs).
+fn text_arg(ctx: &Context<'_>) -> Option<String> {
+    match ctx.get_raw(0) {
+        ValueRef::Null | ValueRef::Blob(_) => None,
+        ValueRef::Text(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        // Only text reaches them from actlog's STRICT TEXT columns; be total anyway.
+        ValueRef::Integer(n) => Some(n.to_string()),
+        ValueRef::Real(x) => Some(x.to_string()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn select(conn: &Connection, sql: &str, arg: Option<&str>) -> Option<String> {
+        conn.query_row(sql, [arg], |r| r.get(0)).unwrap()
+    }
+
     #[test]
-    fn fold_is_rusts_to_lowercase() {
+    fn fold_is_the_domains_unicode_folding() {
         let conn = Connection::open_in_memory().unwrap();
-        register_fold(&conn).unwrap();
+        register_functions(&conn).unwrap();
         for text in [
             "SOCIETÀ",
             "İSTANBUL",
@@ -108,15 +135,43 @@ mod tests {
             "ÀBC-001",
             "",
         ] {
-            let folded: String = conn
-                .query_row("SELECT actlog_fold(?1)", [text], |r| r.get(0))
-                .unwrap();
-            assert_eq!(folded, text.to_lowercase(), "{text}");
+            let folded = select(&conn, "SELECT actlog_fold(?1)", Some(text));
+            assert_eq!(folded, Some(Folding::Unicode.fold(text)), "{text}");
         }
-        let null: Option<String> = conn
-            .query_row("SELECT actlog_fold(NULL)", [], |r| r.get(0))
+        assert_eq!(select(&conn, "SELECT actlog_fold(?1)", None), None);
+    }
+
+    /// `str::to_lowercase` made `ΣΑΣ` `σας` (a final sigma), so `ΣΑ` no longer found itself
+    /// in `ΣΑΣΑ`.
+    #[test]
+    fn fold_maps_every_sigma_alike() {
+        let conn = Connection::open_in_memory().unwrap();
+        register_functions(&conn).unwrap();
+        let fold = |text| select(&conn, "SELECT actlog_fold(?1)", Some(text));
+        assert_eq!(fold("ΣΑΣ").as_deref(), Some("σασ"));
+        assert_eq!(fold("σας").as_deref(), Some("σας"));
+        let found: bool = conn
+            .query_row(
+                "SELECT instr(actlog_fold('ΣΑΣΑ'), actlog_fold('ΣΑΣ')) > 0",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
-        assert_eq!(null, None);
+        assert!(found);
+    }
+
+    #[test]
+    fn customized_text_is_the_keys_and_values() {
+        let conn = Connection::open_in_memory().unwrap();
+        register_functions(&conn).unwrap();
+        let sql = "SELECT actlog_customized_text(?1)";
+        let json = r#"[{"key":"note","value":"say \"hi\""},{"key":"k","value":null}]"#;
+        let text = select(&conn, sql, Some(json));
+        assert_eq!(text.as_deref(), Some("note\u{1}say \"hi\"\u{1}k"));
+        assert_eq!(select(&conn, sql, Some("[]")).as_deref(), Some(""));
+        assert_eq!(select(&conn, sql, None), None);
+        let damaged = conn.query_row(sql, ["{not json"], |r| r.get::<_, String>(0));
+        assert!(damaged.is_err());
     }
 
     #[test]

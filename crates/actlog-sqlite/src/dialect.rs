@@ -7,8 +7,9 @@ use actlog_store::sql::{Dialect, SEARCHABLE_COLUMNS, filter_sql};
 use rusqlite::types::Value;
 
 /// SQLite's spelling of [`Dialect`]. `lower()` folds ASCII only (without ICU), which is what
-/// the indexes on `lower(customer_id)` / `lower(operation_type)` need; `actlog_fold()` is Rust's
-/// Unicode lowercasing, registered on every connection.
+/// the indexes on `lower(customer_id)` / `lower(operation_type)` need; `actlog_fold()` is the
+/// domain's Unicode folding and `actlog_customized_text()` reads the keys and values out of a
+/// stored `customized_data`, both registered on every connection (`connection`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sqlite;
 
@@ -36,7 +37,11 @@ impl Dialect for Sqlite {
     fn searchable_text(&self) -> String {
         let parts: Vec<String> = SEARCHABLE_COLUMNS
             .iter()
-            .map(|c| format!("coalesce({c}, '')"))
+            .map(|&c| match c {
+                // Stored as JSON; searched as its keys and values, as `searchable_text` does.
+                "customized_data" => format!("coalesce(actlog_customized_text({c}), '')"),
+                _ => format!("coalesce({c}, '')"),
+            })
             .collect();
         format!("({})", parts.join(" || char(1) || "))
     }
@@ -134,6 +139,7 @@ mod tests {
     use actlog_domain::OperationDate;
     use actlog_domain::filter::Filter;
     use actlog_domain::query::Window;
+    use rusqlite::Connection;
 
     use super::*;
 
@@ -162,5 +168,90 @@ mod tests {
             w.sql
         );
         assert!(w.sql.ends_with("+seq <= ?5"), "{}", w.sql);
+    }
+
+    /// Free text used to search customizedData's JSON (finding `null`, missing `say "hi"`,
+    /// written `say \"hi\"` there), and Unicode folding was context-sensitive (`ΑΣ` missed
+    /// `ΑΣΑ`): SQL over stored rows must now answer as `Filter::matches` does.
+    #[test]
+    fn free_text_and_names_match_stored_rows_as_the_reference_does() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::connection::register_functions(&conn).unwrap();
+        crate::migrate::run(&mut conn).unwrap();
+        let (partner, _) = crate::partners::ensure_row(&conn, "p").unwrap();
+        let record = |id: &str, extra: &str| {
+            let json = format!(
+                r#"{{"id":"{id}","operationType":"create_order","operationDate":"2024-01-02T03:04:05Z"{extra}}}"#
+            );
+            actlog_domain::ingest::parse_record(&json, "p", &mut || unreachable!()).unwrap()
+        };
+        let records = [
+            record(
+                "quoted",
+                r#","customizedData":[{"key":"note","value":"say \"hi\""}]"#,
+            ),
+            record(
+                "valueless",
+                r#","customizedData":[{"key":"k","value":null}]"#,
+            ),
+            record("greek", r#","customerName":"ΑΣΑ","customizedData":[]"#),
+        ];
+        let mut insert = conn.prepare_cached(crate::rows::INSERT).unwrap();
+        for r in &records {
+            assert!(crate::rows::insert(&mut insert, partner, r).unwrap());
+        }
+        drop(insert);
+        let searches = [
+            (
+                r#"{"Field":"Text","Value":"say \"hi\"","Operator":"substring"}"#,
+                1,
+            ),
+            (
+                r#"{"Field":"Text","Value":"null","Operator":"substring"}"#,
+                0,
+            ),
+            (
+                r#"{"Field":"Text","Value":"key","Operator":"substring"}"#,
+                0,
+            ),
+            (
+                r#"{"Field":"Text","Value":"\":\"","Operator":"substring"}"#,
+                0,
+            ),
+            (
+                r#"{"Field":"Text","Value":"NOTE","Operator":"substring"}"#,
+                1,
+            ),
+            (
+                r#"{"Field":"CompanyName","Value":"ΑΣ","Operator":"substring"}"#,
+                1,
+            ),
+            (r#"{"Field":"Text","Value":"σα","Operator":"substring"}"#, 1),
+        ];
+        for (json, n) in searches {
+            let filter = Filter::parse(json).unwrap();
+            let want: Vec<&str> = records
+                .iter()
+                .filter(|r| filter.matches(r))
+                .map(|r| r.id.as_str())
+                .collect();
+            assert_eq!(want.len(), n, "{json}: the reference says {want:?}");
+            let query = Query {
+                window: Window {
+                    start: OperationDate::MIN,
+                    end: None,
+                },
+                filter: Some(filter),
+            };
+            let w = Where::query(partner, &query);
+            let sql = format!("SELECT id FROM {} WHERE {} ORDER BY seq", w.from, w.sql);
+            let mut stmt = conn.prepare(&sql).unwrap();
+            let got: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(w.params), |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(got, want, "{json}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! - [`signin`]: `/sign-in`, `/sign-out`.
 //! - [`activity`]: `/activity-log`, the seed's page.
-//! - [`customers`]: `/customers/{id}/subscriptions`.
+//! - [`customers`]: a customer's Subscriptions page.
 //! - [`preferences`]: `POST /preferences` (language, time zone).
 //! - [`page`]: the frame every page shares, language choice, error pages.
 //! - [`i18n`]: every visible string (`locales/*.ftl`).
