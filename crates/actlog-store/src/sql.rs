@@ -22,7 +22,9 @@ pub trait Dialect {
         format!("{left} {op} {right}")
     }
     /// The expression joining the searchable columns with U+0001, as
-    /// [`actlog_domain::filter::searchable_text`] does.
+    /// [`actlog_domain::filter::searchable_text`] does. `customized_data` is stored as JSON
+    /// but searched as its keys and values ([`actlog_domain::filter::customized_text`]), never
+    /// as JSON syntax.
     fn searchable_text(&self) -> String;
 }
 

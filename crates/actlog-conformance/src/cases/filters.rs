@@ -31,7 +31,7 @@ const TRICKY: [&str; 14] = [
 ];
 
 /// Free-text searches reaching ids, customizedData and resource values.
-const TEXT: [&str; 14] = [
+const TEXT: [&str; 18] = [
     "needle-xyz",
     "alphasocietà",
     "ñandú",
@@ -46,6 +46,11 @@ const TEXT: [&str; 14] = [
     "microsoft 365",
     "",
     "zzz-nothing",
+    // The JSON syntax of the stored customizedData must never match: only keys and values.
+    "null",
+    "\"key\"",
+    "\":\"",
+    "σας",
 ];
 
 /// Values worth testing for a field: each value present, its case variants and prefixes.
