@@ -125,11 +125,11 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     principal.require(Capability::ReadLog)?;
     params.check(&EXPORT_PARAMS)?;
-    let query = params::query(&params, state.clock.now())?;
     let format: Format = params.get("format").unwrap_or("csv").parse().map_err(
         |e: actlog_export::UnknownFormat| ApiError::new(Code::InvalidParameter, e.to_string()),
     )?;
     let tz = time_zone(params.get("tz"), &principal, &headers)?;
+    let query = params::query_in(&params, state.clock.now(), &tz)?;
     let period = Period {
         from: query.window.start,
         to: query.window.end,

@@ -72,9 +72,20 @@ impl Params {
 pub const QUERY_PARAMS: [&str; 5] = ["startDate", "endDate", "filter", "size", "seek"];
 
 /// Reads the window and filter (`startDate`, `endDate`, `filter`): a missing start means 30 days
-/// before the end (or before now); a bare end day includes that whole day.
+/// before the end (or before now); a bare end day includes that whole day. Bare days are UTC
+/// days, as in Partner Center.
 pub fn query(params: &Params, now: OperationDate) -> Result<query::Query, ApiError> {
-    let utc = TimeZone::UTC;
+    query_in(params, now, &TimeZone::UTC)
+}
+
+/// [`query`] with bare days read as days in `zone` (exports read them in the export's zone,
+/// so that the file's period and name are the days asked for).
+pub fn query_in(
+    params: &Params,
+    now: OperationDate,
+    zone: &TimeZone,
+) -> Result<query::Query, ApiError> {
+    let zone = zone.clone();
     let date = |name: &str| -> Result<Option<QueryDate>, ApiError> {
         params
             .get(name)
@@ -84,9 +95,9 @@ pub fn query(params: &Params, now: OperationDate) -> Result<query::Query, ApiErr
             })
             .transpose()
     };
-    let end = date("endDate")?.map(|d| d.end_exclusive(&utc));
+    let end = date("endDate")?.map(|d| d.end_exclusive(&zone));
     let start = match date("startDate")? {
-        Some(d) => d.start(&utc),
+        Some(d) => d.start(&zone),
         None => end.unwrap_or(now).saturating_add(-query::DEFAULT_PERIOD),
     };
     if let Some(end) = end

@@ -3,6 +3,7 @@
 mod apikey;
 mod config;
 mod demo;
+mod export;
 mod import;
 mod progress;
 mod serve;
@@ -65,6 +66,13 @@ enum Command {
         /// The partner the records belong to (created if new).
         #[arg(long, value_name = "PARTNER_ID")]
         partner: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Export a partner's records (a period, a filter) as CSV, XLSX or NDJSON, as the page does.
+    Export {
+        #[command(flatten)]
+        args: export::Args,
         #[command(flatten)]
         database: DatabaseArg,
     },
@@ -163,10 +171,27 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
+
+/// Input the user must correct (a bad flag value, a missing file): exit code 2, like clap's own
+/// usage errors, so that scripts can tell it from a failure while working.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
@@ -214,6 +239,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             partner,
             database: db,
         } => import::run(&database(db)?, file, partner).await,
+        Command::Export { args, database: db } => export::run(&database(db)?, args).await,
         Command::User { command } => match command {
             UserCommand::Add {
                 partner,

@@ -1,53 +1,14 @@
 //! The command line as scripts and people use it: import, keys, settings, demo, errors.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use actlog_domain::query::{PageRequest, Query, Window};
-use actlog_domain::time::OperationDate;
-use actlog_sqlite::{SqliteOptions, SqliteStore};
-use actlog_store::RecordReader;
+use common::{BIN, actlog, all_records, text};
 
-const BIN: &str = env!("CARGO_BIN_EXE_actlog");
 const SAMPLE: &str = "../actlog-server/tests/fixtures/partner-center-sample-response.json";
 const SAMPLE_PARTNER: &str = "3b33e682-00c3-41ee-9dd2-a548adf56438";
-
-fn actlog(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("ACTLOG_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-async fn all_records(path: &std::path::Path, partner: &str) -> Vec<serde_json::Value> {
-    let store = SqliteStore::open(path, SqliteOptions::default()).unwrap();
-    let request = PageRequest {
-        query: Query {
-            window: Window {
-                start: OperationDate::MIN,
-                end: None,
-            },
-            filter: None,
-        },
-        size: 5_000,
-        after: None,
-        snapshot: None,
-    };
-    let page = store.page(partner, &request).await.unwrap();
-    page.records
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn importing_the_partner_center_sample_twice_stores_it_once_field_for_field() {

@@ -1,6 +1,7 @@
 //! The HTTP API against a real SQLite store: ingest, query, access, and every bad input.
 
 mod access;
+mod export;
 mod ingest;
 mod pages;
 mod query;

@@ -9,11 +9,12 @@ use actlog_server::ServerConfig;
 use crate::support::{TestApp, record, text};
 
 /// The routes that show or export the activity log.
-const PROTECTED: [&str; 4] = [
+const PROTECTED: [&str; 5] = [
     "/activity-log",
     "/customers/cust-Relecloud/subscriptions",
     "/v1/auditrecords?startDate=2026-11-01",
     "/v1/auditrecords/r1",
+    "/v1/auditrecords/export?startDate=2026-11-01",
 ];
 
 fn email(role: Option<Role>) -> String {
