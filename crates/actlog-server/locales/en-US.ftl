@@ -62,7 +62,7 @@ log-summary = { $count ->
 } from { $from } to { $to }, times in { $tz }.
 log-showing = Showing { $first }–{ $last }.
 log-empty = No activity in this period. Try a longer period or fewer filters.
-log-load-more = Load more
+log-load-more = Older entries
 log-back-to-newest = Back to the newest
 log-export = Export log
 log-export-format = File type

@@ -62,7 +62,7 @@ log-summary = { $count ->
 } da { $from } a { $to }, orari in { $tz }.
 log-showing = Righe { $first }–{ $last }.
 log-empty = Nessuna attività in questo periodo. Prova un periodo più lungo o meno filtri.
-log-load-more = Carica altri
+log-load-more = Voci precedenti
 log-back-to-newest = Torna ai più recenti
 log-export = Esporta log
 log-export-format = Tipo di file

@@ -38,12 +38,38 @@ pub fn soffice() -> Option<PathBuf> {
 /// Opens `input` in Calc — with `infilter` as the import settings, if given — and saves it as
 /// XLSX in `out_dir`; returns the converted file. Each call uses its own fresh profile, so
 /// conversions can run in parallel.
+///
+/// A freshly installed LibreOffice sometimes exits without converting on its very first start
+/// (it is still building its caches), so a failed conversion is tried again, twice at most;
+/// the last failure is reported with soffice's output.
 pub fn convert_to_xlsx(
     soffice: &Path,
     input: &Path,
     infilter: Option<&str>,
     out_dir: &Path,
 ) -> PathBuf {
+    let mut attempt = 1;
+    loop {
+        match try_convert(soffice, input, infilter, out_dir) {
+            Ok(converted) => return converted,
+            Err(failure) if attempt < 3 => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "soffice attempt {attempt} failed, trying again: {failure}"
+                );
+                attempt += 1;
+            }
+            Err(failure) => panic!("{failure}"),
+        }
+    }
+}
+
+fn try_convert(
+    soffice: &Path,
+    input: &Path,
+    infilter: Option<&str>,
+    out_dir: &Path,
+) -> Result<PathBuf, String> {
     let profile = tempfile::tempdir().unwrap();
     let mut command = Command::new(soffice);
     command.arg("--headless").arg("--norestore").arg(format!(
@@ -80,12 +106,14 @@ pub fn convert_to_xlsx(
     let output = child.wait_with_output().unwrap();
     let stem = input.file_stem().unwrap().to_str().unwrap();
     let converted = out_dir.join(format!("{stem}.xlsx"));
-    assert!(
-        output.status.success() && converted.exists(),
-        "soffice failed to convert {}: {}\n{}",
+    if output.status.success() && converted.exists() {
+        return Ok(converted);
+    }
+    Err(format!(
+        "soffice failed to convert {} ({}): {}\n{}",
         input.display(),
+        output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
-    );
-    converted
+    ))
 }
