@@ -485,7 +485,14 @@ fn row(record: &AuditRecord, index: usize, tz: &TimeZone, tr: &Tr) -> Row {
         status_note,
         status_class,
         user: record.user_principal_name.clone(),
-        line_items: details.line_items,
+        line_items: details
+            .line_items
+            .into_iter()
+            .map(|mut item| {
+                item.quantity = item.quantity.map(|q| format::quantity(&q, lang));
+                item
+            })
+            .collect(),
         changes: details.changes,
         changes_cut: details.changes_cut,
         old_text: details.old_text,

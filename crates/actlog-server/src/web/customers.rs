@@ -135,7 +135,7 @@ pub async fn show(
                 id: s.id,
                 product: s.product,
                 offer_id: s.offer_id,
-                quantity: s.quantity,
+                quantity: s.quantity.map(|q| format::quantity(&q, lang)),
                 status,
                 status_class,
             }

@@ -64,6 +64,17 @@ pub fn count(n: u64, lang: Lang) -> String {
     out
 }
 
+/// A quantity as recorded: a whole number is grouped as the language writes it, anything else
+/// is shown as it came.
+pub fn quantity(text: &str, lang: Lang) -> String {
+    match text.parse::<u64>() {
+        Ok(n) if !text.starts_with('+') && (text == "0" || !text.starts_with('0')) => {
+            count(n, lang)
+        }
+        _ => text.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +108,9 @@ mod tests {
         assert_eq!(count(999, Lang::It), "999");
         assert_eq!(count(40_000, Lang::En), "40,000");
         assert_eq!(count(1_234_567, Lang::It), "1.234.567");
+        assert_eq!(quantity("1603", Lang::It), "1.603");
+        assert_eq!(quantity("1603", Lang::En), "1,603");
+        assert_eq!(quantity("007", Lang::En), "007");
+        assert_eq!(quantity("2.5", Lang::En), "2.5");
     }
 }
