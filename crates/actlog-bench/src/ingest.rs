@@ -9,33 +9,35 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use actlog_demo::DemoSpec;
 use actlog_domain::AuditRecord;
 
+use crate::rows::RowSpec;
 use crate::server;
 
-pub async fn run(records: usize, seconds: u64) -> anyhow::Result<()> {
+pub async fn run(rows: &RowSpec, seconds: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut spec = DemoSpec::standard(jiff::Timestamp::now());
-    spec.records = records;
-    let rows: Vec<AuditRecord> = actlog_demo::generate(&spec).collect();
-    let bytes: usize = rows
+    let partner = &rows.partner;
+    let rows: Vec<AuditRecord> = rows.rows().collect();
+    let count = rows.len().max(1);
+    let details: usize = rows.iter().map(crate::rows::details_len).sum();
+    let json: usize = rows
         .iter()
-        .map(|r| r.resource_new_value.as_ref().map_or(0, String::len))
+        .map(|r| serde_json::to_string(r).map_or(0, |j| j.len()))
         .sum();
     println!(
-        "{} records, {} bytes of resourceNewValue on average",
+        "{} records: {} bytes of details, {} bytes of JSON per record on average",
         rows.len(),
-        bytes / rows.len().max(1)
+        details / count,
+        json / count
     );
 
-    let shell = sqlite3_import(dir.path(), &spec.partner_id, &rows)?;
+    let shell = sqlite3_import(dir.path(), partner, &rows)?;
     println!(
         "sqlite3 .import (same schema, one transaction): {:>9.0} records/s",
         shell
     );
 
-    let http = http_batches(dir.path(), &spec.partner_id, &rows, 2).await?;
+    let http = http_batches(dir.path(), partner, &rows, 2).await?;
     println!(
         "actlog HTTP, batches of 1,000, 2 clients:        {:>9.0} records/s  = {:.2}x sqlite3 .import",
         http,
@@ -43,7 +45,7 @@ pub async fn run(records: usize, seconds: u64) -> anyhow::Result<()> {
     );
 
     let fsyncs = fsync_rate(dir.path())?;
-    let single = single_record_clients(dir.path(), &spec.partner_id, &rows, 64, seconds).await?;
+    let single = single_record_clients(dir.path(), partner, &rows, 64, seconds).await?;
     println!(
         "disk: synchronous 4 KiB writes:                  {:>9.0} fsyncs/s",
         fsyncs

@@ -4,19 +4,48 @@
 //! ```text
 //! cargo run --release -p actlog-bench -- ingest --records 200000
 //! cargo run --release -p actlog-bench -- query
+//! cargo run --release -p actlog-bench -- export --records 1000000
 //! ```
+//!
+//! Layout: `rows` makes the rows both sides get, `seed` loads them into a store directly,
+//! `server` runs actlog in this process; one module per benchmark (`ingest`, `query`,
+//! `export`). See the crate's README for what each compares.
 
+mod export;
 mod ingest;
 mod query;
+mod rows;
+mod seed;
 mod server;
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use rows::{RowSpec, Shape};
 
 #[derive(Debug, Parser)]
 #[command(about = "actlog benchmarks (ratios against reference tools)")]
 struct Cli {
     #[command(subcommand)]
     command: Bench,
+}
+
+/// Which rows a benchmark uses.
+#[derive(Debug, Args)]
+struct Rows {
+    /// compact: ≈--details-bytes of details per record (PRODUCT §8); demo: the demo's records.
+    #[arg(long, value_enum)]
+    shape: Option<Shape>,
+    /// Bytes of details (resource values and customizedData) per compact record.
+    #[arg(long, default_value_t = 300)]
+    details_bytes: usize,
+}
+
+impl Rows {
+    fn spec(&self, records: usize, default: Shape) -> RowSpec {
+        RowSpec::new(records, self.shape.unwrap_or(default), self.details_bytes)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,22 +57,72 @@ enum Bench {
         /// Seconds the single-record clients run.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        #[command(flatten)]
+        rows: Rows,
     },
     /// First-page latency of the default one-month view, with and without filters.
     Query {
-        /// Records of the demo partner to seed.
+        /// Records of the demo partner to seed (through the store API).
         #[arg(long, default_value_t = 40_000)]
         records: usize,
         /// Requests per measured view.
         #[arg(long, default_value_t = 300)]
         requests: usize,
+        /// Keep the seeded store in this file; if it exists, use it as it is (no seeding).
+        #[arg(long, value_name = "PATH")]
+        database: Option<PathBuf>,
+        /// Rows default to the demo's here.
+        #[command(flatten)]
+        rows: Rows,
+    },
+    /// CSV export of a seeded SQLite store, as `actlog export` does it, vs `sqlite3 -csv`.
+    Export {
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Times each side runs, interleaved.
+        #[arg(long, default_value_t = 2)]
+        runs: usize,
+        /// Skip the XLSX export.
+        #[arg(long)]
+        no_xlsx: bool,
+        /// Also time this `actlog` binary's `export` as a separate process.
+        #[arg(long, value_name = "PATH")]
+        cli: Option<PathBuf>,
+        #[command(flatten)]
+        rows: Rows,
     },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Bench::Ingest { records, seconds } => ingest::run(records, seconds).await,
-        Bench::Query { records, requests } => query::run(records, requests).await,
+        Bench::Ingest {
+            records,
+            seconds,
+            rows,
+        } => ingest::run(&rows.spec(records, Shape::Compact), seconds).await,
+        Bench::Query {
+            records,
+            requests,
+            database,
+            rows,
+        } => {
+            let spec = rows.spec(records, Shape::Demo);
+            query::run(&spec, requests, database.as_deref()).await
+        }
+        Bench::Export {
+            records,
+            runs,
+            no_xlsx,
+            cli,
+            rows,
+        } => {
+            let options = export::Options {
+                runs,
+                xlsx: !no_xlsx,
+                cli,
+            };
+            export::run(&rows.spec(records, Shape::Compact), &options).await
+        }
     }
 }

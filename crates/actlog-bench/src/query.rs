@@ -1,30 +1,51 @@
 //! First-page latency of the default one-month view on the demo partner, as a client on
 //! loopback sees it (an upper bound of the server's own time).
 
+use std::path::Path;
 use std::time::Instant;
 
-use actlog_demo::DemoSpec;
+use actlog_domain::OperationDate;
+use actlog_domain::query::{Query, Window};
 
-use crate::server;
+use crate::rows::RowSpec;
+use crate::{seed, server};
 
-pub async fn run(records: usize, requests: usize) -> anyhow::Result<()> {
+/// Seeds `rows` into a fresh store (or `database`, kept; an existing one is reused as it is,
+/// so a large store is seeded once) and measures the views.
+pub async fn run(rows: &RowSpec, requests: usize, database: Option<&Path>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let now = jiff::Timestamp::now();
-    let mut spec = DemoSpec::standard(now);
-    spec.records = records;
-    let running = server::start(&dir.path().join("query.db"), &spec.partner_id).await?;
-    let all: Vec<_> = actlog_demo::generate(&spec).collect();
-    for chunk in all.chunks(1_000) {
-        running
-            .store
-            .append(&spec.partner_id, chunk.to_vec())
-            .await?;
+    let path = database.map_or_else(|| dir.path().join("query.db"), Path::to_owned);
+    let reuse = path.exists();
+    let now = rows.now;
+    let running = server::start(&path, &rows.partner).await?;
+    if reuse {
+        let everything = Query {
+            window: Window {
+                start: OperationDate::MIN,
+                end: None,
+            },
+            filter: None,
+        };
+        let count = running.store.count(&rows.partner, &everything).await?;
+        println!("reusing {} with {count} records", path.display());
+    } else {
+        let (stored, rate) =
+            seed::append_all(&running.store, &rows.partner, rows.rows(), 5_000).await?;
+        anyhow::ensure!(
+            stored == rows.records,
+            "stored {stored} of {} records",
+            rows.records
+        );
+        println!(
+            "seeded {} through the store API at {rate:.0} records/s",
+            rows.describe()
+        );
     }
-    let customer = all
-        .last()
-        .and_then(|r| r.customer_id.clone())
-        .unwrap_or_default();
-    let month_ago = (now - jiff::SignedDuration::from_hours(24 * 30)).to_string();
+    let customer = rows.customer();
+    // Whole seconds: the API refuses dates finer than its 100 ns.
+    let month_ago = (now - jiff::SignedDuration::from_hours(24 * 30))
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let filter = |field: &str, value: &str| {
         let json = format!(r#"{{"Field":"{field}","Value":"{value}","Operator":"equals"}}"#);
         format!("&filter={}", encode(&json))
@@ -40,10 +61,7 @@ pub async fn run(records: usize, requests: usize) -> anyhow::Result<()> {
             filter("OperationType", "update_subscription"),
         ),
     ];
-    println!(
-        "{} records; {} requests per view; first page of 50 and of 500 rows",
-        records, requests
-    );
+    println!("{requests} requests per view; first page of 50 and of 500 rows");
     let client = reqwest::Client::new();
     for (name, extra) in views {
         for size in [50, 500] {
@@ -61,9 +79,13 @@ pub async fn run(records: usize, requests: usize) -> anyhow::Result<()> {
                     .send()
                     .await?;
                 let status = reply.status();
-                let _ = reply.bytes().await?;
+                let body = reply.bytes().await?;
                 times.push(started.elapsed().as_secs_f64() * 1e3);
-                anyhow::ensure!(status.is_success(), "query failed: {status}");
+                anyhow::ensure!(
+                    status.is_success(),
+                    "query failed: {status} {}",
+                    String::from_utf8_lossy(&body)
+                );
             }
             times.sort_by(f64::total_cmp);
             let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
