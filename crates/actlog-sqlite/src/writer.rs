@@ -4,6 +4,8 @@
 //! on a typical disk). So writes are queued as jobs on a bounded channel; the thread takes the
 //! first job, drains whatever else is already queued, and runs them all in one transaction,
 //! each inside its own `SAVEPOINT` so that a job that fails (an id conflict) is undone alone.
+//! A group of one job needs no savepoint: its transaction is its unit, and SQLite then copies
+//! no page into a savepoint journal (a large batch alone in its group writes much less).
 //! One `COMMIT`, one fsync, then every job is answered. Many clients sending one record each
 //! thus share fsyncs instead of queueing for them. A full queue answers
 //! [`StoreError::Busy`] at once rather than holding memory and callers without bound.
@@ -134,8 +136,14 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
     let mut completions = Vec::with_capacity(group.len());
     let mut broken = None;
+    let alone = group.len() == 1;
     for job in group {
-        match in_savepoint(conn, job) {
+        let ran = if alone {
+            run_alone(conn, job)
+        } else {
+            in_savepoint(conn, job)
+        };
+        match ran {
             Ok(complete) => completions.push(complete),
             Err(e) => {
                 broken = Some(e);
@@ -145,6 +153,8 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
     let outcome = match broken {
         Some(e) => Err(e),
+        // A lone job that was not kept has already rolled the transaction back.
+        None if conn.is_autocommit() => Ok(()),
         None => conn.execute_batch("COMMIT"),
     };
     if let Err(e) = &outcome {
@@ -155,6 +165,35 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
     for complete in completions {
         complete(outcome.as_ref().map(|_| ()).map_err(database));
+    }
+}
+
+/// Runs the only job of a group directly in the group's transaction, which it rolls back when
+/// it is not kept. An error means the transaction can no longer be trusted.
+fn run_alone(conn: &Connection, job: Job) -> rusqlite::Result<Completion> {
+    let ran = catch_unwind(AssertUnwindSafe(|| (job.run)(conn)));
+    if conn.is_autocommit() {
+        return Err(failure(
+            "the transaction was rolled back during a write".into(),
+        ));
+    }
+    match ran {
+        Ok(Ran {
+            keep: true,
+            complete,
+        }) => Ok(complete),
+        Ok(Ran {
+            keep: false,
+            complete,
+        }) => {
+            conn.execute_batch("ROLLBACK")?;
+            Ok(complete)
+        }
+        Err(_) => {
+            tracing::error!("a write job panicked; its changes are undone");
+            conn.execute_batch("ROLLBACK")?;
+            Ok(Box::new(|_| {}))
+        }
     }
 }
 
@@ -268,6 +307,32 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rows, [1, 3]);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failed_job_alone_in_its_group_is_undone_and_the_next_is_kept() {
+        let w = writer(16);
+        w.run(1, insert(1, false)).await.unwrap();
+        let failed = w.run(1, insert(2, true)).await;
+        assert!(matches!(failed, Err(StoreError::Database(m)) if m == "job 2 fails"));
+        let panicked = w.submit(Job {
+            cost: 1,
+            run: Box::new(|conn| {
+                conn.execute("INSERT INTO t VALUES (3)", []).unwrap();
+                panic!("a job that panics midway");
+            }),
+        });
+        assert!(panicked.is_ok());
+        w.run(1, insert(4, false)).await.unwrap();
+        let rows: Vec<i64> = w
+            .run(1, |conn| {
+                let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").map_err(db)?;
+                let rows = stmt.query_map([], |r| r.get(0)).map_err(db)?;
+                rows.collect::<Result<_, _>>().map_err(db)
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, [1, 4]);
     }
 
     #[tokio::test(flavor = "multi_thread")]
