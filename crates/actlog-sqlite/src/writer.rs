@@ -258,6 +258,17 @@ mod tests {
         database(&e)
     }
 
+    /// The rows of `t`, in order.
+    async fn stored(w: &Writer) -> Vec<i64> {
+        w.run(1, |conn| {
+            let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").map_err(db)?;
+            let rows = stmt.query_map([], |r| r.get(0)).map_err(db)?;
+            rows.collect::<Result<_, _>>().map_err(db)
+        })
+        .await
+        .unwrap()
+    }
+
     /// Blocks the writer thread until the returned sender is dropped; returns once it is.
     async fn hold(w: &Writer) -> mpsc::Sender<()> {
         let (started, is_started) = mpsc::channel();
@@ -298,15 +309,7 @@ mod tests {
         waiting.await.unwrap();
         assert!(a.is_ok() && c.is_ok());
         assert!(matches!(b, Err(StoreError::Database(m)) if m == "job 2 fails"));
-        let rows: Vec<i64> = w
-            .run(1, |conn| {
-                let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").map_err(db)?;
-                let rows = stmt.query_map([], |r| r.get(0)).map_err(db)?;
-                rows.collect::<Result<_, _>>().map_err(db)
-            })
-            .await
-            .unwrap();
-        assert_eq!(rows, [1, 3]);
+        assert_eq!(stored(&w).await, [1, 3]);
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -324,15 +327,7 @@ mod tests {
         });
         assert!(panicked.is_ok());
         w.run(1, insert(4, false)).await.unwrap();
-        let rows: Vec<i64> = w
-            .run(1, |conn| {
-                let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").map_err(db)?;
-                let rows = stmt.query_map([], |r| r.get(0)).map_err(db)?;
-                rows.collect::<Result<_, _>>().map_err(db)
-            })
-            .await
-            .unwrap();
-        assert_eq!(rows, [1, 4]);
+        assert_eq!(stored(&w).await, [1, 4]);
     }
 
     #[tokio::test(flavor = "multi_thread")]
