@@ -50,14 +50,18 @@ pub async fn run<W>(
 where
     W: Write + Send + 'static,
 {
-    let mut records = store.scan(partner, query);
+    // A batch at a time: waking for each record would make this thread and the scan's wait on
+    // each other row by row.
+    let mut batches = store.scan_batches(partner, query);
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let mut exporter = Exporter::new(writer, &options)?;
-        while let Some(record) = runtime.block_on(records.next()) {
-            exporter.write_record(&record?)?;
-            if exporter.rows() % 4096 == 0 {
-                progress(exporter.rows());
+        while let Some(batch) = runtime.block_on(batches.next()) {
+            for record in batch?.iter() {
+                exporter.write_record(record)?;
+                if exporter.rows() % 4096 == 0 {
+                    progress(exporter.rows());
+                }
             }
         }
         progress(exporter.rows());

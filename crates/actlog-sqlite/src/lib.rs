@@ -19,11 +19,13 @@
 //! - **Migrations** (`migrate`) are the `.sql` files of `migrations/`, embedded and applied on
 //!   open; an edited or unknown (newer) migration makes `open` fail rather than guess.
 //!
-//! Layout: `rows` maps records to rows, `append` is the ingest job, `partners` caches
+//! Layout: `rows` maps records to rows (`customized` reads customizedData back in place),
+//! `scan` streams exports' records in batches, `append` is the ingest job, `partners` caches
 //! partner keys, `tenancy` holds API keys and secrets.
 
 mod append;
 mod connection;
+mod customized;
 mod dialect;
 mod error;
 mod identity;
@@ -31,6 +33,7 @@ mod migrate;
 mod partners;
 mod read;
 mod rows;
+mod scan;
 mod tenancy;
 mod writer;
 
@@ -40,7 +43,8 @@ use std::sync::Arc;
 use actlog_domain::AuditRecord;
 use actlog_domain::query::{PageRequest, Query};
 use actlog_store::{
-    AppendError, AppendReport, Page, RecordReader, RecordStream, RecordWriter, StoreError,
+    AppendError, AppendReport, BatchStream, Page, RecordReader, RecordStream, RecordWriter,
+    StoreError,
 };
 use async_trait::async_trait;
 
@@ -185,6 +189,10 @@ impl RecordReader for SqliteStore {
     }
 
     fn scan(&self, partner: &str, query: &Query) -> RecordStream {
-        read::scan(&self.scanners, partner, query)
+        scan::scan(&self.scanners, partner, query)
+    }
+
+    fn scan_batches(&self, partner: &str, query: &Query) -> BatchStream {
+        scan::scan_batches(&self.scanners, partner, query)
     }
 }

@@ -1,5 +1,5 @@
 //! Reads: a pool of reader connections, each read on a blocking thread, and the record
-//! queries (page, get, count, scan).
+//! queries (page, get, count; scans are in `scan`).
 //!
 //! In WAL mode readers never wait for the writer, and each read transaction sees one committed
 //! state. Pages use keyset pagination newest first, on `(operation_date, seq)`, limited to the
@@ -9,18 +9,14 @@ use std::sync::{Arc, Mutex};
 
 use actlog_domain::AuditRecord;
 use actlog_domain::query::{MAX_PAGE_SIZE, PageRequest, Position, Query};
-use actlog_store::{Page, RecordStream, StoreError};
-use futures::StreamExt;
+use actlog_store::{Page, StoreError};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::dialect::Where;
-use crate::error::{database, db};
+use crate::error::db;
 use crate::partners::Partners;
 use crate::rows;
-
-/// Records a scan may hold in its channel ahead of the consumer.
-const SCAN_BUFFER: usize = 1024;
 
 /// Idle reader connections, and a permit per connection.
 #[derive(Debug)]
@@ -31,14 +27,14 @@ pub(crate) struct Readers {
 }
 
 /// A connection taken from the pool, returned to it on drop.
-struct Lease {
+pub(crate) struct Lease {
     conn: Option<Connection>,
     readers: Arc<Readers>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Lease {
-    fn conn(&mut self) -> &mut Connection {
+    pub(crate) fn conn(&mut self) -> &mut Connection {
         self.conn
             .as_mut()
             .expect("a lease holds its connection until dropped")
@@ -66,7 +62,7 @@ impl Readers {
         })
     }
 
-    async fn lease(self: &Arc<Self>) -> Result<Lease, StoreError> {
+    pub(crate) async fn lease(self: &Arc<Self>) -> Result<Lease, StoreError> {
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
@@ -196,63 +192,6 @@ pub(crate) fn count(
         .prepare_cached(&sql)?
         .query_row(params_from_iter(w.params), |r| r.get(0))?;
     Ok(n as u64)
-}
-
-/// Streams every record `query` covers, newest first: a blocking thread reads rows in one read
-/// transaction and sends them through a bounded channel, so memory stays bounded whatever the
-/// size; dropping the stream stops the thread and frees its connection.
-pub(crate) fn scan(readers: &Arc<Readers>, partner: &str, query: &Query) -> RecordStream {
-    let (tx, rx) = mpsc::channel(SCAN_BUFFER);
-    let (readers, partner, query) = (Arc::clone(readers), partner.to_owned(), query.clone());
-    let start = async move {
-        let mut lease = match readers.lease().await {
-            Ok(lease) => lease,
-            Err(e) => return drop(tx.send(Err(e)).await),
-        };
-        let partners = Arc::clone(&readers.partners);
-        tokio::task::spawn_blocking(move || {
-            let sent = stream_rows(lease.conn(), &partners, &partner, &query, &tx);
-            if let Err(e) = sent {
-                let _ = tx.blocking_send(Err(database(&e)));
-            }
-        });
-    };
-    let rows = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    futures::stream::once(start)
-        .filter_map(|()| async { None })
-        .chain(rows)
-        .boxed()
-}
-
-fn stream_rows(
-    conn: &mut Connection,
-    partners: &Partners,
-    partner: &str,
-    query: &Query,
-    out: &mpsc::Sender<Result<AuditRecord, StoreError>>,
-) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    let Some(key) = partners.find(&tx, partner)? else {
-        return Ok(());
-    };
-    let w = Where::query(key, query);
-    let sql = format!(
-        "SELECT {} FROM {} WHERE {} ORDER BY operation_date DESC, seq DESC",
-        rows::COLUMNS,
-        w.from,
-        w.sql
-    );
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(w.params))?;
-    while let Some(row) = rows.next()? {
-        let (_, record) = rows::read(row, partner)?;
-        if out.blocking_send(Ok(record)).is_err() {
-            break; // the consumer is gone
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

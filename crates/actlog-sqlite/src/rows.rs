@@ -47,13 +47,6 @@ pub(crate) fn insert(
 
 /// A row selected with [`COLUMNS`]: its `seq` and its record, which belongs to `partner`.
 pub(crate) fn read(row: &Row<'_>, partner: &str) -> rusqlite::Result<(i64, AuditRecord)> {
-    let customized: Option<String> = row.get(12)?;
-    let customized_data = customized
-        .map(|json| {
-            serde_json::from_str::<Vec<KeyValue>>(&json)
-                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(12, Type::Text, Box::new(e)))
-        })
-        .transpose()?;
     let record = AuditRecord {
         id: row.get(1)?,
         partner_id: partner.to_owned(),
@@ -67,10 +60,113 @@ pub(crate) fn read(row: &Row<'_>, partner: &str) -> rusqlite::Result<(i64, Audit
         operation_status: row.get(9)?,
         resource_old_value: row.get(10)?,
         resource_new_value: row.get(11)?,
-        customized_data,
+        customized_data: customized_data(row)?,
         session_id: row.get(13)?,
         original_correlation_id: row.get(14)?,
         attributes: Default::default(),
     };
     Ok((row.get(0)?, record))
+}
+
+/// Overwrites `record` with the row, as [`read`] would read it, reusing the memory `record`
+/// already holds: a scan refills the same records row after row.
+pub(crate) fn read_into(
+    row: &Row<'_>,
+    partner: &str,
+    record: &mut AuditRecord,
+) -> rusqlite::Result<()> {
+    set(&mut record.id, text(row, 1)?);
+    set(&mut record.partner_id, partner);
+    record.operation_date = OperationDate::from_ticks(row.get(2)?);
+    set_optional(&mut record.customer_id, optional_text(row, 3)?);
+    set_optional(&mut record.customer_name, optional_text(row, 4)?);
+    set_optional(&mut record.user_principal_name, optional_text(row, 5)?);
+    set_optional(&mut record.application_id, optional_text(row, 6)?);
+    set_optional(&mut record.resource_type, optional_text(row, 7)?);
+    set(&mut record.operation_type, text(row, 8)?);
+    set_optional(&mut record.operation_status, optional_text(row, 9)?);
+    set_optional(&mut record.resource_old_value, optional_text(row, 10)?);
+    set_optional(&mut record.resource_new_value, optional_text(row, 11)?);
+    record.customized_data = match optional_text(row, 12)? {
+        None => None,
+        Some(json) => {
+            let mut list = record.customized_data.take().unwrap_or_default();
+            crate::customized::read_into(json, &mut list).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(12, Type::Text, Box::new(e))
+            })?;
+            Some(list)
+        }
+    };
+    set_optional(&mut record.session_id, optional_text(row, 13)?);
+    set_optional(&mut record.original_correlation_id, optional_text(row, 14)?);
+    Ok(())
+}
+
+/// `customizedData`, parsed from SQLite's own copy of the text (no intermediate String).
+fn customized_data(row: &Row<'_>) -> rusqlite::Result<Option<Vec<KeyValue>>> {
+    let Some(json) = optional_text(row, 12)? else {
+        return Ok(None);
+    };
+    serde_json::from_str(json)
+        .map(Some)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(12, Type::Text, Box::new(e)))
+}
+
+/// Column `index` as text borrowed from SQLite.
+fn text<'r>(row: &'r Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(index)?
+        .as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, Type::Text, Box::new(e)))
+}
+
+/// Column `index` as text borrowed from SQLite, or `None` for NULL.
+fn optional_text<'r>(row: &'r Row<'_>, index: usize) -> rusqlite::Result<Option<&'r str>> {
+    row.get_ref(index)?
+        .as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, Type::Text, Box::new(e)))
+}
+
+/// Spare capacity a refilled string may keep beyond twice its text: a record refilled row
+/// after row must not keep the memory of the largest value it ever held, or a scan's memory
+/// would grow with its rarest rows rather than stay a few batches of ordinary ones.
+const KEEP_SPARE: usize = 1024;
+
+/// Overwrites `slot` with `text`, in the memory it holds when that is not far too large.
+pub(crate) fn set(slot: &mut String, text: &str) {
+    if slot.capacity() > KEEP_SPARE.max(2 * text.len()) {
+        *slot = text.to_owned();
+        return;
+    }
+    slot.clear();
+    slot.push_str(text);
+}
+
+pub(crate) fn set_optional(slot: &mut Option<String>, text: Option<&str>) {
+    match (slot.as_mut(), text) {
+        (Some(held), Some(text)) => set(held, text),
+        (_, text) => *slot = text.map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refilled_string_keeps_no_memory_of_a_long_value() {
+        let mut slot = "x".repeat(100_000);
+        set(&mut slot, "short");
+        assert_eq!(slot, "short");
+        assert!(slot.capacity() <= KEEP_SPARE, "{}", slot.capacity());
+
+        let mut slot = String::with_capacity(300);
+        let memory = slot.as_ptr();
+        set(&mut slot, "an ordinary value");
+        assert_eq!(slot, "an ordinary value");
+        assert_eq!(
+            slot.as_ptr(),
+            memory,
+            "ordinary values are written in place"
+        );
+    }
 }

@@ -59,6 +59,52 @@ pub struct Page {
 /// A stream of records, newest first.
 pub type RecordStream = BoxStream<'static, Result<AuditRecord, StoreError>>;
 
+/// A stream of record batches, newest first (see [`RecordReader::scan_batches`]).
+pub type BatchStream = BoxStream<'static, Result<RecordBatch, StoreError>>;
+
+/// Records a scan hands over together.
+///
+/// A backend may ask for the batch back: dropping it then returns the records to the thread
+/// that reads, which refills them in place, so a long scan reuses the same memory instead of
+/// allocating every row on one thread and freeing it on another.
+#[derive(Debug, Default)]
+pub struct RecordBatch {
+    records: Vec<AuditRecord>,
+    home: Option<std::sync::mpsc::SyncSender<Vec<AuditRecord>>>,
+}
+
+impl RecordBatch {
+    /// A batch that goes back to `home` when dropped (if `home` has room for it).
+    pub fn new(
+        records: Vec<AuditRecord>,
+        home: Option<std::sync::mpsc::SyncSender<Vec<AuditRecord>>>,
+    ) -> Self {
+        RecordBatch { records, home }
+    }
+
+    /// The records, to keep.
+    pub fn into_records(mut self) -> Vec<AuditRecord> {
+        self.home = None;
+        std::mem::take(&mut self.records)
+    }
+}
+
+impl std::ops::Deref for RecordBatch {
+    type Target = [AuditRecord];
+
+    fn deref(&self) -> &[AuditRecord] {
+        &self.records
+    }
+}
+
+impl Drop for RecordBatch {
+    fn drop(&mut self) {
+        if let Some(home) = self.home.take() {
+            let _ = home.try_send(std::mem::take(&mut self.records));
+        }
+    }
+}
+
 /// What an API key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Scopes {
@@ -103,6 +149,21 @@ pub trait RecordReader: Send + Sync {
 
     /// Every record a query covers, newest first, streamed with bounded memory.
     fn scan(&self, partner: &str, query: &Query) -> RecordStream;
+
+    /// What [`Self::scan`] streams, a batch at a time, for a consumer that handles many
+    /// records in a row (the export): it then wakes once per batch rather than per record. A
+    /// failure ends the stream as it ends a scan. (This default batches `scan`, and drops the
+    /// records read just before a failure; a backend's own hands them over first.)
+    fn scan_batches(&self, partner: &str, query: &Query) -> BatchStream {
+        use futures::StreamExt;
+        self.scan(partner, query)
+            .ready_chunks(256)
+            .map(|chunk| {
+                let records: Result<Vec<_>, _> = chunk.into_iter().collect();
+                records.map(|records| RecordBatch::new(records, None))
+            })
+            .boxed()
+    }
 }
 
 /// Partners, API keys and deployment secrets.
