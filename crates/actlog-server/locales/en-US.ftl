@@ -60,6 +60,7 @@ log-summary = { $count ->
     [one] One record
    *[other] { $shown } records
 } from { $from } to { $to }, times in { $tz }.
+log-summary-many = More than { $shown } records from { $from } to { $to }, times in { $tz }. Narrow the period or the filters to count them; Export log includes them all.
 log-showing = Showing { $first }–{ $last }.
 log-empty = No activity in this period. Try a longer period or fewer filters.
 log-load-more = Older entries

@@ -60,6 +60,7 @@ log-summary = { $count ->
     [one] Un record
    *[other] { $shown } record
 } da { $from } a { $to }, orari in { $tz }.
+log-summary-many = Più di { $shown } record da { $from } a { $to }, orari in { $tz }. Restringi il periodo o i filtri per contarli; Esporta log li include tutti.
 log-showing = Righe { $first }–{ $last }.
 log-empty = Nessuna attività in questo periodo. Prova un periodo più lungo o meno filtri.
 log-load-more = Voci precedenti

@@ -184,7 +184,19 @@ impl RecordReader for SqliteStore {
     async fn count(&self, partner: &str, query: &Query) -> Result<u64, StoreError> {
         let (partner, query) = (partner.to_owned(), query.clone());
         self.readers
-            .run(move |conn, partners| read::count(conn, partners, &partner, &query))
+            .run(move |conn, partners| read::count(conn, partners, &partner, &query, None))
+            .await
+    }
+
+    async fn count_at_most(
+        &self,
+        partner: &str,
+        query: &Query,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        let (partner, query) = (partner.to_owned(), query.clone());
+        self.readers
+            .run(move |conn, partners| read::count(conn, partners, &partner, &query, Some(limit)))
             .await
     }
 

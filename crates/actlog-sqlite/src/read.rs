@@ -177,17 +177,28 @@ pub(crate) fn get(
 }
 
 /// How many records of `partner` `query` covers.
+/// How many records `query` covers, counting no further than `limit` when given.
 pub(crate) fn count(
     conn: &Connection,
     partners: &Partners,
     partner: &str,
     query: &Query,
+    limit: Option<u64>,
 ) -> rusqlite::Result<u64> {
     let Some(key) = partners.find(conn, partner)? else {
         return Ok(0);
     };
     let w = Where::query(key, query);
-    let sql = format!("SELECT count(*) FROM {} WHERE {}", w.from, w.sql);
+    let sql = match limit {
+        None => format!("SELECT count(*) FROM {} WHERE {}", w.from, w.sql),
+        // Counting stops at the limit instead of walking the whole window.
+        Some(limit) => format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {})",
+            w.from,
+            w.sql,
+            limit.min(i64::MAX as u64)
+        ),
+    };
     let n: i64 = conn
         .prepare_cached(&sql)?
         .query_row(params_from_iter(w.params), |r| r.get(0))?;

@@ -147,6 +147,17 @@ pub trait RecordReader: Send + Sync {
     /// How many records a query covers.
     async fn count(&self, partner: &str, query: &Query) -> Result<u64, StoreError>;
 
+    /// How many records a query covers, counting no further than `limit` (a page that says
+    /// "more than 10,000" need not count ten million).
+    async fn count_at_most(
+        &self,
+        partner: &str,
+        query: &Query,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        Ok(self.count(partner, query).await?.min(limit))
+    }
+
     /// Every record a query covers, newest first, streamed with bounded memory.
     fn scan(&self, partner: &str, query: &Query) -> RecordStream;
 

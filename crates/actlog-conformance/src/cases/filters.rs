@@ -157,6 +157,10 @@ pub async fn compound_filters_and_free_text_match_the_reference(store: Arc<dyn S
             }
             let count = store.count(partner, &query).await.unwrap();
             assert_eq!(count, want.len() as u64, "count {json}");
+            for limit in [0, 1, count.saturating_sub(1), count, count + 1] {
+                let bounded = store.count_at_most(partner, &query, limit).await.unwrap();
+                assert_eq!(bounded, count.min(limit), "count_at_most({limit}) {json}");
+            }
         }
     }
 }

@@ -32,6 +32,9 @@ use crate::web::url::{encode, with_query};
 
 /// Rows per page.
 pub const PAGE_SIZE: usize = 50;
+/// The page counts a period's records up to this many, then says "more than"; counting a
+/// busy partner's whole month would cost more than showing its first page.
+pub const COUNT_LIMIT: u64 = 10_000;
 
 /// The page's parameters, as the URL carries them.
 #[derive(Debug, Clone, Default)]
@@ -334,7 +337,7 @@ pub async fn show(
 
     let (records, total) = match tokio::try_join!(
         state.store.page(&partner, &request),
-        state.store.count(&partner, &query)
+        state.store.count_at_most(&partner, &query, COUNT_LIMIT + 1)
     ) {
         Ok(found) => found,
         Err(err) => {
@@ -359,11 +362,16 @@ pub async fn show(
     if request.after.is_some() {
         page.newest = Some(page.view.link(None));
     }
+    let (summary, counted) = if total > COUNT_LIMIT {
+        ("log-summary-many", COUNT_LIMIT)
+    } else {
+        ("log-summary", total)
+    };
     page.summary = Some(tr.args(
-        "log-summary",
+        summary,
         &[
-            ("count", FluentValue::from(total)),
-            ("shown", format::count(total, lang).into()),
+            ("count", FluentValue::from(counted)),
+            ("shown", format::count(counted, lang).into()),
             ("from", format::day(from, lang).into()),
             ("to", format::day(to, lang).into()),
             ("tz", zone_name(&tz).into()),

@@ -537,3 +537,48 @@ async fn preferences_switch_language_and_zone_and_need_their_token() {
         "never redirected off the site"
     );
 }
+
+#[tokio::test]
+async fn a_very_busy_period_is_counted_only_so_far() {
+    let (app, session, key) = signed_in().await;
+    let limit = actlog_server::web::activity::COUNT_LIMIT as usize;
+    for chunk in 0..(limit / 5_000 + 1) {
+        let records: Vec<Value> = (0..5_000)
+            .map(|i| {
+                let n = chunk * 5_000 + i;
+                record(
+                    &format!("busy{n}"),
+                    &format!(
+                        "2026-11-{:02}T{:02}:{:02}:{:02}Z",
+                        1 + n % 20,
+                        n % 24,
+                        n % 60,
+                        (n / 60) % 60
+                    ),
+                    "Contoso",
+                )
+            })
+            .collect();
+        post(&app, &key, Value::Array(records)).await;
+    }
+    let html = page(&app, &session, "/activity-log").await;
+    assert!(
+        html.contains("More than 10,000 records"),
+        "{}",
+        &html[html.find("summary").unwrap()..][..200]
+    );
+    assert_eq!(row_ids(&html).len(), 50);
+    let exact = page(
+        &app,
+        &session,
+        "/activity-log?from=2026-11-01&to=2026-11-01",
+    )
+    .await;
+    let day = (0..(limit / 5_000 + 1) * 5_000)
+        .filter(|n| n % 20 == 0)
+        .count();
+    assert!(exact.contains(&format!(
+        "{} records",
+        actlog_server::web::format::count(day as u64, actlog_domain::catalog::Lang::En)
+    )));
+}
