@@ -20,7 +20,9 @@ const READER_CACHE_KIB: i64 = 16 * 1024;
 /// WAL pages after which a commit checkpoints (SQLite's default is 1,000). Bulk ingest with
 /// several indexes dirties hundreds of pages per commit; checkpointing less often lets one
 /// checkpoint write back a page rewritten by many commits once (+15–20% ingest measured here).
-const WAL_AUTOCHECKPOINT_PAGES: i64 = 8_192;
+/// The writer's own checkpoint, a backstop: the checkpoint thread normally keeps the log far
+/// below this (64k pages of 4 KiB: 256 MiB).
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 65_536;
 /// The WAL file is truncated back to this size after a checkpoint (it otherwise keeps its
 /// largest size).
 const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;

@@ -24,6 +24,7 @@
 //! partner keys, `tenancy` holds API keys and secrets.
 
 mod append;
+mod checkpoint;
 mod connection;
 mod customized;
 mod dialect;
@@ -51,6 +52,7 @@ use async_trait::async_trait;
 pub use error::OpenError;
 pub use migrate::MigrateError;
 
+use checkpoint::Checkpointer;
 use connection::Role;
 use partners::Partners;
 use read::Readers;
@@ -89,6 +91,8 @@ pub struct SqliteStore {
     readers: Arc<Readers>,
     scanners: Arc<Readers>,
     partners: Arc<Partners>,
+    /// Declared last: dropped after the writer, so its last checkpoint sees every commit.
+    _checkpointer: Checkpointer,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -122,8 +126,12 @@ impl SqliteStore {
             Ok::<_, OpenError>(Readers::new(conns, Arc::clone(&partners)))
         };
         let (readers, scanners) = (pool(options.readers)?, pool(options.scans)?);
+        let checkpointer =
+            Checkpointer::start(connection::open(path, Role::Writer).map_err(failed)?)
+                .map_err(OpenError::Thread)?;
         let writer = Writer::start(conn, options.write_queue).map_err(OpenError::Thread)?;
         Ok(SqliteStore {
+            _checkpointer: checkpointer,
             path: path.to_owned(),
             options,
             writer,
