@@ -92,3 +92,30 @@ async fn a_database_from_a_newer_actlog_refuses_to_open() {
         "{message}"
     );
 }
+
+/// Committed pages reach the database file while the store runs, not only when the log grows
+/// to the writer's backstop: the checkpoint thread copies them back beside the writes.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_log_is_checkpointed_while_the_store_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("actlog.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let before = std::fs::metadata(&path).unwrap().len();
+    let records = DataSet::new("p1", "c", 5).take(3_000);
+    for batch in records.chunks(500) {
+        store.append("p1", batch.to_vec()).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let size = std::fs::metadata(&path).unwrap().len();
+        if size > before + 1_000_000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file stayed at {size} bytes (from {before}): nothing was checkpointed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.count("p1", &everything()).await.unwrap(), 3_000);
+}
