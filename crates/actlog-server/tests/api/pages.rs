@@ -582,3 +582,54 @@ async fn a_very_busy_period_is_counted_only_so_far() {
         actlog_server::web::format::count(day as u64, actlog_domain::catalog::Lang::En)
     )));
 }
+
+#[tokio::test]
+async fn pages_are_gzipped_for_browsers_that_accept_it_and_exports_are_not() {
+    let (app, session, key) = signed_in().await;
+    post(
+        &app,
+        &key,
+        json!([record("r1", "2026-11-20T10:00:00Z", "Contoso")]),
+    )
+    .await;
+    let headers = [("cookie", session.as_str()), ("accept-encoding", "gzip")];
+    let page = app
+        .request(
+            Method::GET,
+            "/activity-log",
+            None,
+            &headers,
+            axum::body::Body::empty(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers["content-encoding"], "gzip");
+    assert_eq!(&page.raw[..2], [0x1f, 0x8b], "a gzip stream");
+    let plain = app
+        .browse(Method::GET, "/activity-log", &session, None)
+        .await;
+    assert!(plain.headers.get("content-encoding").is_none());
+    assert!(
+        page.raw.len() * 3 < plain.raw.len(),
+        "{} vs {}",
+        page.raw.len(),
+        plain.raw.len()
+    );
+
+    for format in ["csv", "ndjson", "xlsx"] {
+        let export = app
+            .request(
+                Method::GET,
+                &format!("/v1/auditrecords/export?format={format}&startDate=2026-11-01"),
+                None,
+                &headers,
+                axum::body::Body::empty(),
+            )
+            .await;
+        assert_eq!(export.status, StatusCode::OK, "{format}");
+        assert!(
+            export.headers.get("content-encoding").is_none(),
+            "{format} is sent as is"
+        );
+    }
+}
