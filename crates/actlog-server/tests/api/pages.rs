@@ -610,7 +610,7 @@ async fn pages_are_gzipped_for_browsers_that_accept_it_and_exports_are_not() {
         .await;
     assert!(plain.headers.get("content-encoding").is_none());
     assert!(
-        page.raw.len() * 3 < plain.raw.len(),
+        page.raw.len() * 2 < plain.raw.len(),
         "{} vs {}",
         page.raw.len(),
         plain.raw.len()
