@@ -1,6 +1,7 @@
 //! First-page latency of the default one-month view on the demo partner, as a client on
 //! loopback sees it (an upper bound of the server's own time).
 
+use actlog_server::web::url::encode;
 use std::path::Path;
 use std::time::Instant;
 
@@ -97,15 +98,4 @@ pub async fn run(rows: &RowSpec, requests: usize, database: Option<&Path>) -> an
         }
     }
     Ok(())
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

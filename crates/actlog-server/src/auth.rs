@@ -196,20 +196,8 @@ impl FromRequestParts<AppState> for SignedIn {
             Ok(Some(principal)) if principal.user().is_some() => Ok(SignedIn(principal)),
             Ok(_) => {
                 let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                let next: String = here
-                    .bytes()
-                    .map(|b| match b {
-                        b'A'..=b'Z'
-                        | b'a'..=b'z'
-                        | b'0'..=b'9'
-                        | b'-'
-                        | b'_'
-                        | b'.'
-                        | b'~'
-                        | b'/' => (b as char).to_string(),
-                        _ => format!("%{b:02X}"),
-                    })
-                    .collect();
+                // Slashes stay readable; everything else is encoded.
+                let next = crate::web::url::encode(here).replace("%2F", "/");
                 let location = format!("/sign-in?next={next}");
                 Err((
                     axum::http::StatusCode::SEE_OTHER,

@@ -136,14 +136,13 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
     let mut completions = Vec::with_capacity(group.len());
     let mut broken = None;
-    let alone = group.len() == 1;
+    let scope = if group.len() == 1 {
+        Scope::Transaction
+    } else {
+        Scope::Savepoint
+    };
     for job in group {
-        let ran = if alone {
-            run_alone(conn, job)
-        } else {
-            in_savepoint(conn, job)
-        };
-        match ran {
+        match run_job(conn, job, scope) {
             Ok(complete) => completions.push(complete),
             Err(e) => {
                 broken = Some(e);
@@ -168,39 +167,41 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
 }
 
-/// Runs the only job of a group directly in the group's transaction, which it rolls back when
-/// it is not kept. An error means the transaction can no longer be trusted.
-fn run_alone(conn: &Connection, job: Job) -> rusqlite::Result<Completion> {
-    let ran = catch_unwind(AssertUnwindSafe(|| (job.run)(conn)));
-    if conn.is_autocommit() {
-        return Err(failure(
-            "the transaction was rolled back during a write".into(),
-        ));
-    }
-    match ran {
-        Ok(Ran {
-            keep: true,
-            complete,
-        }) => Ok(complete),
-        Ok(Ran {
-            keep: false,
-            complete,
-        }) => {
-            conn.execute_batch("ROLLBACK")?;
-            Ok(complete)
+/// How a job is wrapped: alone in its group it needs no savepoint (the group's transaction is
+/// its unit); in a group, a savepoint lets it be undone without the others.
+#[derive(Clone, Copy)]
+enum Scope {
+    Transaction,
+    Savepoint,
+}
+
+impl Scope {
+    fn begin(self) -> &'static str {
+        match self {
+            Scope::Transaction => "",
+            Scope::Savepoint => "SAVEPOINT job",
         }
-        Err(_) => {
-            tracing::error!("a write job panicked; its changes are undone");
-            conn.execute_batch("ROLLBACK")?;
-            Ok(Box::new(|_| {}))
+    }
+
+    fn keep(self) -> &'static str {
+        match self {
+            Scope::Transaction => "",
+            Scope::Savepoint => "RELEASE job",
+        }
+    }
+
+    fn undo(self) -> &'static str {
+        match self {
+            Scope::Transaction => "ROLLBACK",
+            Scope::Savepoint => "ROLLBACK TO job; RELEASE job",
         }
     }
 }
 
-/// Runs one job in a savepoint. An error means the transaction can no longer be trusted (a
-/// savepoint statement failed, or SQLite rolled the whole transaction back under the job).
-fn in_savepoint(conn: &Connection, job: Job) -> rusqlite::Result<Completion> {
-    conn.execute_batch("SAVEPOINT job")?;
+/// Runs one job in `scope`. An error means the transaction can no longer be trusted (a
+/// statement failed, or SQLite rolled the whole transaction back under the job).
+fn run_job(conn: &Connection, job: Job, scope: Scope) -> rusqlite::Result<Completion> {
+    conn.execute_batch(scope.begin())?;
     let ran = catch_unwind(AssertUnwindSafe(|| (job.run)(conn)));
     if conn.is_autocommit() {
         return Err(failure(
@@ -212,20 +213,20 @@ fn in_savepoint(conn: &Connection, job: Job) -> rusqlite::Result<Completion> {
             keep: true,
             complete,
         }) => {
-            conn.execute_batch("RELEASE job")?;
+            conn.execute_batch(scope.keep())?;
             Ok(complete)
         }
         Ok(Ran {
             keep: false,
             complete,
         }) => {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            conn.execute_batch(scope.undo())?;
             Ok(complete)
         }
         Err(_) => {
             // The job panicked; its reply was dropped with it, so its caller hears it failed.
             tracing::error!("a write job panicked; its changes are undone");
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            conn.execute_batch(scope.undo())?;
             Ok(Box::new(|_| {}))
         }
     }

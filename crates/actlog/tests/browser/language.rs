@@ -14,19 +14,7 @@ async fn an_italian_browser_is_greeted_in_italian() {
     assert!(lang.is_some_and(|l| l.starts_with("it")));
     assert_eq!(browser.text("h1").await, "Accedi");
     browser
-        .field_labelled("Email")
-        .await
-        .send_keys(GLOBAL_ADMIN)
-        .await
-        .unwrap();
-    browser
-        .field_labelled("Password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    browser
-        .click_and_wait(&browser.button("Accedi").await)
+        .sign_in_by_labels(GLOBAL_ADMIN, PASSWORD, "Accedi")
         .await;
 
     assert_eq!(

@@ -18,19 +18,7 @@ async fn sign_in_through_a_real_browser() {
     );
 
     browser
-        .field_labelled("Email")
-        .await
-        .send_keys(GLOBAL_ADMIN)
-        .await
-        .unwrap();
-    browser
-        .field_labelled("Password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    browser
-        .click_and_wait(&browser.button("Sign in").await)
+        .sign_in_by_labels(GLOBAL_ADMIN, PASSWORD, "Sign in")
         .await;
 
     assert_eq!(browser.path().await, "/");

@@ -191,6 +191,22 @@ impl Browser {
         self.click_and_wait(&submit).await;
     }
 
+    /// Fills the sign-in form by its field labels (**Email**, **Password**) and presses the
+    /// button labelled `button`, as a person would.
+    pub async fn sign_in_by_labels(&self, email: &str, password: &str, button: &str) {
+        self.field_labelled("Email")
+            .await
+            .send_keys(email)
+            .await
+            .unwrap();
+        self.field_labelled("Password")
+            .await
+            .send_keys(password)
+            .await
+            .unwrap();
+        self.click_and_wait(&self.button(button).await).await;
+    }
+
     /// Opens the Account settings menu (a `<details>`) when it is closed.
     pub async fn open_menu(&self) -> Element {
         let menu = self.wait_for("details.menu").await;
