@@ -76,6 +76,8 @@ fn sqlite3_import(
         let date = r.operation_date.ticks().to_string();
         let customized = r.customized_data_json();
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        // The folded forms actlog stores beside each row, as the schema has them.
+        let folded = actlog_domain::folded::Folded::of(r);
         out.write_record([
             seq,
             "1".into(),
@@ -93,6 +95,10 @@ fn sqlite3_import(
             customized.unwrap_or_default(),
             o(&r.session_id),
             o(&r.original_correlation_id),
+            o(&folded.customer_name),
+            o(&folded.user_principal_name),
+            o(&folded.application_id),
+            folded.text,
         ])?;
     }
     out.flush()?;

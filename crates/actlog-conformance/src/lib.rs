@@ -12,8 +12,9 @@
 //! actlog_conformance::conformance_tests!(fresh_store());
 //! ```
 //!
-//! where `fresh_store()` is an async expression giving a [`Fresh`] (a store and whatever must
-//! outlive it, such as a temporary directory). The macro writes one
+//! where `fresh_store()` is an async expression giving a [`Fresh`] (a store, a second handle on
+//! the same database as another server would open, and whatever must outlive them, such as a
+//! temporary directory). The macro writes one
 //! `#[tokio::test(flavor = "multi_thread")]` per case, and evaluates the expression anew for each,
 //! so each case gets its own database. The invoking crate needs `tokio` as a dev-dependency.
 //!
@@ -33,6 +34,9 @@ pub use support::{expected, walk, window_of_data};
 /// A fresh store for one case, and what must live as long as it (dropped after the store).
 pub struct Fresh {
     pub store: Arc<dyn Store>,
+    /// A second handle on the same database, as a second server would hold (cases about
+    /// several servers need it).
+    pub second: Option<Arc<dyn Store>>,
     _guard: Box<dyn Any + Send>,
 }
 
@@ -42,8 +46,24 @@ impl Fresh {
     pub fn new(store: Arc<dyn Store>, guard: impl Any + Send) -> Self {
         Fresh {
             store,
+            second: None,
             _guard: Box::new(guard),
         }
+    }
+
+    /// With `second`, another handle opened on the same database.
+    pub fn with_second(mut self, second: Arc<dyn Store>) -> Self {
+        self.second = Some(second);
+        self
+    }
+
+    /// Both handles; panics when the backend gave no second one.
+    pub fn pair(&self) -> (Arc<dyn Store>, Arc<dyn Store>) {
+        let second = self
+            .second
+            .as_ref()
+            .expect("this case needs a second handle on the same database (Fresh::with_second)");
+        (Arc::clone(&self.store), Arc::clone(second))
     }
 }
 
@@ -64,6 +84,11 @@ impl From<Arc<dyn Store>> for Fresh {
 #[macro_export]
 macro_rules! conformance_tests {
     ($factory:expr) => {
+        $crate::conformance_tests!(@pairs $factory;
+            two_handles_store_each_record_of_overlapping_retries_once,
+            two_handles_share_partners_keys_users_sessions_and_secrets,
+            walks_keep_their_snapshot_while_two_handles_append,
+        );
         $crate::conformance_tests!(@cases $factory;
             records_round_trip_every_field,
             get_finds_by_id_within_the_partner_only,
@@ -76,6 +101,7 @@ macro_rules! conformance_tests {
             walks_ignore_records_appended_during_the_walk,
             count_matches_a_full_walk,
             scan_streams_the_same_records_as_a_walk,
+            batched_scans_stream_the_same_records_as_a_walk,
             retried_batches_store_nothing_new,
             conflicting_batches_store_nothing_and_name_the_ids,
             duplicate_ids_inside_one_batch,
@@ -84,6 +110,17 @@ macro_rules! conformance_tests {
             users_keep_roles_partner_and_preferences,
             sessions_follow_their_user,
         );
+    };
+    (@pairs $factory:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread")]
+            async fn $case() {
+                let fresh: $crate::Fresh = ($factory).await.into();
+                let (first, second) = fresh.pair();
+                $crate::cases::$case(first, second).await;
+                drop(fresh);
+            }
+        )*
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(

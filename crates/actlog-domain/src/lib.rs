@@ -5,6 +5,7 @@
 //! - [`time`]: instants with Partner Center's 100 ns precision, and the date forms of queries.
 //! - [`catalog`]: operation types, resource types and statuses with English and Italian labels.
 //! - [`filter`]: the filter model and its reference evaluation.
+//! - [`folded`]: the folded forms a backend stores beside a record for its filters.
 //! - [`query`]: windows, pages and positions.
 //! - [`cursor`]: signed, self-contained continuation tokens.
 //! - [`details`]: one record read for people (order lines, old → new values).
@@ -14,6 +15,7 @@ pub mod catalog;
 pub mod cursor;
 pub mod details;
 pub mod filter;
+pub mod folded;
 pub mod ingest;
 pub mod query;
 pub mod record;

@@ -95,4 +95,41 @@ impl AuditRecord {
             .find(|kv| kv.key == key)
             .and_then(|kv| kv.value.as_deref())
     }
+
+    /// Equal in every stored field but `partnerId`, which a store takes from the caller's
+    /// partner: a record sent again with the same id is a retry exactly when this holds.
+    pub fn same_content(&self, other: &AuditRecord) -> bool {
+        let AuditRecord {
+            id,
+            partner_id: _,
+            customer_id,
+            customer_name,
+            user_principal_name,
+            application_id,
+            resource_type,
+            resource_old_value,
+            resource_new_value,
+            operation_type,
+            operation_date,
+            operation_status,
+            customized_data,
+            session_id,
+            original_correlation_id,
+            attributes: _,
+        } = other;
+        self.id == *id
+            && self.customer_id == *customer_id
+            && self.customer_name == *customer_name
+            && self.user_principal_name == *user_principal_name
+            && self.application_id == *application_id
+            && self.resource_type == *resource_type
+            && self.resource_old_value == *resource_old_value
+            && self.resource_new_value == *resource_new_value
+            && self.operation_type == *operation_type
+            && self.operation_date == *operation_date
+            && self.operation_status == *operation_status
+            && self.customized_data == *customized_data
+            && self.session_id == *session_id
+            && self.original_correlation_id == *original_correlation_id
+    }
 }

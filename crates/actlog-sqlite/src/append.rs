@@ -56,41 +56,5 @@ fn same_as_stored(
         .query_row((key, &record.id), |row| rows::read(row, partner))
         .optional()?;
     Ok(stored
-        .is_some_and(|(_, stored)| stored.partner_id == partner && same_content(&stored, record)))
-}
-
-/// Equal in every field but `partnerId`, which the store takes from the caller's partner.
-fn same_content(stored: &AuditRecord, record: &AuditRecord) -> bool {
-    let AuditRecord {
-        id,
-        partner_id: _,
-        customer_id,
-        customer_name,
-        user_principal_name,
-        application_id,
-        resource_type,
-        resource_old_value,
-        resource_new_value,
-        operation_type,
-        operation_date,
-        operation_status,
-        customized_data,
-        session_id,
-        original_correlation_id,
-        attributes: _,
-    } = record;
-    stored.id == *id
-        && stored.customer_id == *customer_id
-        && stored.customer_name == *customer_name
-        && stored.user_principal_name == *user_principal_name
-        && stored.application_id == *application_id
-        && stored.resource_type == *resource_type
-        && stored.resource_old_value == *resource_old_value
-        && stored.resource_new_value == *resource_new_value
-        && stored.operation_type == *operation_type
-        && stored.operation_date == *operation_date
-        && stored.operation_status == *operation_status
-        && stored.customized_data == *customized_data
-        && stored.session_id == *session_id
-        && stored.original_correlation_id == *original_correlation_id
+        .is_some_and(|(_, stored)| stored.partner_id == partner && stored.same_content(record)))
 }

@@ -1,12 +1,13 @@
 //! Opening a connection the way every actlog connection must be: WAL, durable commits on the
-//! writer, foreign keys, a busy timeout, and the `actlog_fold` and `actlog_customized_text`
-//! functions the filters use.
+//! writer, foreign keys, a busy timeout, and the functions that fill in the folded forms of
+//! rows stored before they were kept (migration 0003).
 
 use std::path::Path;
 use std::time::Duration;
 
 use actlog_domain::KeyValue;
 use actlog_domain::filter::{Folding, customized_text};
+use actlog_domain::folded::stored_fold;
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -78,21 +79,24 @@ pub(crate) fn open(path: &Path, role: Role) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-/// Registers the SQL functions filters are translated to. Both call the domain's own code, so
-/// that SQL and the reference evaluator ([`actlog_domain::filter::Filter::matches`]) agree to
-/// the character:
+/// Registers the SQL functions that compute, from a stored row, the folded forms new rows get
+/// from [`actlog_domain::folded::Folded`]: migration 0003 fills in older rows with them. They
+/// call the domain's own code, so the forms agree to the character:
 /// - `actlog_fold(text)`: [`Folding::Unicode`], one character at a time (`İ`, `Σ`, …).
+/// - `actlog_stored_fold(text)`: [`stored_fold`] (NULL where `lower()` gives the same).
 /// - `actlog_customized_text(json)`: a stored `customized_data` as free-text search sees it,
 ///   its keys and values ([`customized_text`]), not its JSON.
 ///
-/// NULL stays NULL. Computed when a query runs, from what is stored, so that a change to
-/// either needs no migration.
+/// NULL stays NULL. Queries never call them: they compare the stored forms.
 pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8
         | FunctionFlags::SQLITE_DETERMINISTIC
         | FunctionFlags::SQLITE_INNOCUOUS;
     conn.create_scalar_function("actlog_fold", 1, flags, |ctx| {
         Ok(text_arg(ctx).map(|text| Folding::Unicode.fold(&text)))
+    })?;
+    conn.create_scalar_function("actlog_stored_fold", 1, flags, |ctx| {
+        Ok(text_arg(ctx).and_then(|text| stored_fold(Some(&text))))
     })?;
     conn.create_scalar_function("actlog_customized_text", 1, flags, |ctx| {
         let Some(json) = text_arg(ctx) else {

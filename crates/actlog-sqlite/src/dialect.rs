@@ -3,13 +3,12 @@
 
 use actlog_domain::filter::{Condition, Field, Filter, Operator};
 use actlog_domain::query::{Position, Query};
-use actlog_store::sql::{Dialect, SEARCHABLE_COLUMNS, filter_sql};
+use actlog_store::sql::{Dialect, filter_sql};
 use rusqlite::types::Value;
 
 /// SQLite's spelling of [`Dialect`]. `lower()` folds ASCII only (without ICU), which is what
-/// the indexes on `lower(customer_id)` / `lower(operation_type)` need; `actlog_fold()` is the
-/// domain's Unicode folding and `actlog_customized_text()` reads the keys and values out of a
-/// stored `customized_data`, both registered on every connection (`connection`).
+/// the indexes on `lower(customer_id)` / `lower(operation_type)` need and what the stored
+/// folds expect (`actlog_domain::folded`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sqlite;
 
@@ -22,28 +21,12 @@ impl Dialect for Sqlite {
         format!("lower({expr})")
     }
 
-    fn fold_unicode(&self, expr: &str) -> String {
-        format!("actlog_fold({expr})")
-    }
-
     fn contains(&self, haystack: &str, needle: &str) -> String {
         format!("instr({haystack}, {needle}) > 0")
     }
 
     fn starts_with(&self, text: &str, prefix: &str) -> String {
         format!("substr({text}, 1, length({prefix})) = {prefix}")
-    }
-
-    fn searchable_text(&self) -> String {
-        let parts: Vec<String> = SEARCHABLE_COLUMNS
-            .iter()
-            .map(|&c| match c {
-                // Stored as JSON; searched as its keys and values, as `searchable_text` does.
-                "customized_data" => format!("coalesce(actlog_customized_text({c}), '')"),
-                _ => format!("coalesce({c}, '')"),
-            })
-            .collect();
-        format!("({})", parts.join(" || char(1) || "))
     }
 }
 
@@ -163,7 +146,8 @@ mod tests {
         assert_eq!(w.params.len(), 5);
         assert_eq!(w.params[3], Value::Text(hostile.to_lowercase()));
         assert!(
-            w.sql.contains("instr(actlog_fold(customer_name), ?4) > 0"),
+            w.sql
+                .contains("instr(coalesce(customer_name_fold, lower(customer_name)), ?4) > 0"),
             "{}",
             w.sql
         );

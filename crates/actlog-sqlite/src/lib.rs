@@ -12,10 +12,9 @@
 //!   `(operation_date, seq)` within a snapshot; scans (exports) stream through a bounded
 //!   channel, from a pool of their own so that long exports never hold up pages.
 //! - **Filters** are the shared translation of `actlog_store::sql` in SQLite's spelling
-//!   (`dialect`), with `actlog_fold()` (the domain's Unicode folding) and
-//!   `actlog_customized_text()` (customizedData's keys and values, for free-text search)
-//!   registered on every connection (`connection`) so SQL and the reference evaluator agree
-//!   exactly.
+//!   (`dialect`). They compare the folded forms stored with each row
+//!   (`actlog_domain::folded`), computed in Rust at insert, so SQL and the reference evaluator
+//!   agree exactly and so does every other backend.
 //! - **Migrations** (`migrate`) are the `.sql` files of `migrations/`, embedded and applied on
 //!   open; an edited or unknown (newer) migration makes `open` fail rather than guess.
 //!

@@ -29,6 +29,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0002_identity",
         sql: include_str!("../migrations/0002_identity.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_folded",
+        sql: include_str!("../migrations/0003_folded.sql"),
+    },
 ];
 
 /// Why the schema could not be brought up to date.
@@ -73,6 +78,8 @@ pub(crate) fn run_with(
     conn: &mut Connection,
     migrations: &[Migration],
 ) -> Result<(), MigrateError> {
+    // Migration 0003 computes folded forms of older rows with the domain's functions.
+    crate::connection::register_functions(conn)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -201,6 +208,68 @@ mod tests {
         assert!(
             matches!(err, MigrateError::TooNew { found, known: k } if found == known + 1 && k == known),
             "{err}"
+        );
+    }
+
+    /// Rows stored before the folded forms were kept get them from migration 0003, equal to
+    /// what a new row gets at insert.
+    #[test]
+    fn older_rows_get_the_folded_forms_new_rows_get() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run_with(&mut conn, &MIGRATIONS[..2]).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO partners (pkey, id, created_at) VALUES (1, 'p', 0);
+               INSERT INTO records (partner, id, operation_date, customer_name,
+                   user_principal_name, operation_type, customized_data)
+               VALUES (1, 'r-İ', 5, 'ΟΔΟΣ Società', 'ana@x.example', 'create_order',
+                   '[{"key":"Note","value":"say \"HI\""},{"key":"k","value":null}]');"#,
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let record = actlog_domain::AuditRecord {
+            id: "r-İ".into(),
+            partner_id: "p".into(),
+            customer_id: None,
+            customer_name: Some("ΟΔΟΣ Società".into()),
+            user_principal_name: Some("ana@x.example".into()),
+            application_id: None,
+            resource_type: None,
+            resource_old_value: None,
+            resource_new_value: None,
+            operation_type: "create_order".into(),
+            operation_date: actlog_domain::OperationDate::from_ticks(5),
+            operation_status: None,
+            customized_data: Some(vec![
+                actlog_domain::KeyValue {
+                    key: "Note".into(),
+                    value: Some("say \"HI\"".into()),
+                },
+                actlog_domain::KeyValue {
+                    key: "k".into(),
+                    value: None,
+                },
+            ]),
+            session_id: None,
+            original_correlation_id: None,
+            attributes: Default::default(),
+        };
+        let want = actlog_domain::folded::Folded::of(&record);
+        let got: (Option<String>, Option<String>, Option<String>, String) = conn
+            .query_row(
+                "SELECT customer_name_fold, user_principal_name_fold, application_id_fold,
+                        search_text FROM records",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            got,
+            (
+                want.customer_name,
+                want.user_principal_name,
+                want.application_id,
+                want.text
+            )
         );
     }
 

@@ -1,6 +1,7 @@
 //! Records to rows and back. Row shapes stay private to this crate; the rest of actlog sees
 //! only [`AuditRecord`]s.
 
+use actlog_domain::folded::Folded;
 use actlog_domain::{AuditRecord, KeyValue, OperationDate};
 use rusqlite::types::Type;
 use rusqlite::{CachedStatement, Row};
@@ -14,17 +15,19 @@ pub(crate) const COLUMNS: &str = "seq, id, operation_date, customer_id, customer
 pub(crate) const INSERT: &str = "INSERT INTO records (partner, id, operation_date, customer_id, \
     customer_name, user_principal_name, application_id, resource_type, operation_type, \
     operation_status, resource_old_value, resource_new_value, customized_data, session_id, \
-    original_correlation_id) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+    original_correlation_id, customer_name_fold, user_principal_name_fold, application_id_fold, \
+    search_text) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
     ON CONFLICT (partner, id) DO NOTHING";
 
-/// Inserts `record` for partner key `partner` with the prepared [`INSERT`]; whether a row was
-/// stored (false: the id was already taken).
+/// Inserts `record` for partner key `partner` with the prepared [`INSERT`], with the folded
+/// forms its filters compare; whether a row was stored (false: the id was already taken).
 pub(crate) fn insert(
     stmt: &mut CachedStatement<'_>,
     partner: i64,
     record: &AuditRecord,
 ) -> rusqlite::Result<bool> {
+    let folded = Folded::of(record);
     let changed = stmt.execute(rusqlite::params![
         partner,
         record.id,
@@ -41,6 +44,10 @@ pub(crate) fn insert(
         record.customized_data_json(),
         record.session_id,
         record.original_correlation_id,
+        folded.customer_name,
+        folded.user_principal_name,
+        folded.application_id,
+        folded.text,
     ])?;
     Ok(changed == 1)
 }

@@ -5,14 +5,14 @@
 
 use actlog_domain::filter::{Condition, Field, Filter, Folding, Operator};
 
-/// What differs between SQL dialects.
+/// What differs between SQL dialects. No dialect folds text beyond ASCII: the Unicode folds
+/// are computed in Rust when a record is stored ([`actlog_domain::folded`]) and compared as
+/// stored, so that every backend gives a filter the same meaning.
 pub trait Dialect {
     /// The placeholder for the `n`th parameter (from 1).
     fn placeholder(&self, n: usize) -> String;
     /// `expr` lowercased in ASCII only (indexable).
     fn fold_ascii(&self, expr: &str) -> String;
-    /// `expr` lowercased in every script.
-    fn fold_unicode(&self, expr: &str) -> String;
     /// Whether `haystack` contains `needle`.
     fn contains(&self, haystack: &str, needle: &str) -> String;
     /// Whether `text` starts with `prefix`.
@@ -21,14 +21,10 @@ pub trait Dialect {
     fn compare(&self, left: &str, op: &str, right: &str) -> String {
         format!("{left} {op} {right}")
     }
-    /// The expression joining the searchable columns with U+0001, as
-    /// [`actlog_domain::filter::searchable_text`] does. `customized_data` is stored as JSON
-    /// but searched as its keys and values ([`actlog_domain::filter::customized_text`]), never
-    /// as JSON syntax.
-    fn searchable_text(&self) -> String;
 }
 
-/// The column each field reads; every backend names its columns this way.
+/// The column each field reads; every backend names its columns this way. [`Field::Text`]
+/// reads the stored free text ([`actlog_domain::folded::Folded::text`]).
 pub fn column(field: Field) -> &'static str {
     match field {
         Field::CompanyName => "customer_name",
@@ -38,24 +34,31 @@ pub fn column(field: Field) -> &'static str {
         Field::UserPrincipalName => "user_principal_name",
         Field::OperationStatus => "operation_status",
         Field::ApplicationId => "application_id",
-        Field::Text => "",
+        Field::Text => "search_text",
     }
 }
 
-/// The searchable columns, in [`actlog_domain::filter::searchable_text`]'s order.
-pub const SEARCHABLE_COLUMNS: [&str; 11] = [
-    "id",
-    "customer_id",
-    "customer_name",
-    "user_principal_name",
-    "application_id",
-    "resource_type",
-    "operation_type",
-    "operation_status",
-    "customized_data",
-    "resource_old_value",
-    "resource_new_value",
-];
+/// The column holding a Unicode-folded field's stored fold
+/// ([`actlog_domain::folded::stored_fold`]), NULL where ASCII lowercasing gives the same.
+pub fn fold_column(field: Field) -> Option<&'static str> {
+    match field {
+        Field::CompanyName => Some("customer_name_fold"),
+        Field::UserPrincipalName => Some("user_principal_name_fold"),
+        Field::ApplicationId => Some("application_id_fold"),
+        _ => None,
+    }
+}
+
+/// The folded text a condition on `field` compares.
+fn folded(field: Field, d: &dyn Dialect) -> String {
+    let raw = column(field);
+    match (field, field.folding(), fold_column(field)) {
+        // Stored folded already.
+        (Field::Text, _, _) => raw.to_owned(),
+        (_, Folding::Unicode, Some(fold)) => format!("coalesce({fold}, {})", d.fold_ascii(raw)),
+        _ => d.fold_ascii(raw),
+    }
+}
 
 /// A WHERE fragment and the text parameters it binds, numbered from `first_param`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,18 +90,9 @@ fn node(filter: &Filter, d: &dyn Dialect, first: usize, params: &mut Vec<String>
 }
 
 fn condition(c: &Condition, d: &dyn Dialect, first: usize, params: &mut Vec<String>) -> String {
-    let folding = c.field.folding();
-    params.push(folding.fold(&c.value));
+    params.push(c.field.folding().fold(&c.value));
     let p = d.placeholder(first + params.len() - 1);
-    let raw = if c.field == Field::Text {
-        d.searchable_text()
-    } else {
-        column(c.field).to_owned()
-    };
-    let folded = match folding {
-        Folding::Ascii => d.fold_ascii(&raw),
-        Folding::Unicode => d.fold_unicode(&raw),
-    };
+    let folded = folded(c.field, d);
     let test = match c.operator {
         Operator::Equals => format!("{folded} = {p}"),
         Operator::NotEquals => format!("{folded} <> {p}"),
@@ -111,7 +105,7 @@ fn condition(c: &Condition, d: &dyn Dialect, first: usize, params: &mut Vec<Stri
         Operator::NotStartsWith => format!("NOT ({})", d.starts_with(&folded, &p)),
     };
     if c.operator.matches_absent() {
-        format!("({raw} IS NULL OR {test})")
+        format!("({} IS NULL OR {test})", column(c.field))
     } else {
         format!("({test})")
     }

@@ -5,6 +5,7 @@ mod filters;
 mod identity;
 mod pages;
 mod records;
+mod shared;
 mod tenancy;
 
 pub use append::{
@@ -18,12 +19,17 @@ pub use filters::{
 };
 pub use identity::{sessions_follow_their_user, users_keep_roles_partner_and_preferences};
 pub use pages::{
-    count_matches_a_full_walk, scan_streams_the_same_records_as_a_walk,
-    walks_ignore_records_appended_during_the_walk,
+    batched_scans_stream_the_same_records_as_a_walk, count_matches_a_full_walk,
+    scan_streams_the_same_records_as_a_walk, walks_ignore_records_appended_during_the_walk,
     walks_return_every_record_once_at_every_page_size,
 };
 pub use records::{
     get_finds_by_id_within_the_partner_only, pages_are_newest_first_with_ties_in_insertion_order,
     partners_never_see_each_others_records, records_round_trip_every_field,
+};
+pub use shared::{
+    two_handles_share_partners_keys_users_sessions_and_secrets,
+    two_handles_store_each_record_of_overlapping_retries_once,
+    walks_keep_their_snapshot_while_two_handles_append,
 };
 pub use tenancy::partners_api_keys_and_secrets;

@@ -198,6 +198,35 @@ pub async fn scan_streams_the_same_records_as_a_walk(store: Arc<dyn Store>) {
     assert_eq!(page.expect("page").records.len(), 1);
 }
 
+/// `scan_batches` (the export's path) streams what a walk returns, in the same order, in
+/// batches that are never empty, and the records it keeps are whole records.
+pub async fn batched_scans_stream_the_same_records_as_a_walk(store: Arc<dyn Store>) {
+    let partner = "partner-batches";
+    let records = DataSet::new(partner, "b", 43).take(1_300);
+    append_all(&*store, partner, &records, 650).await;
+    let queries = [
+        everything(),
+        filtered(r#"{"Field":"Text","Value":"società","Operator":"substring"}"#),
+        filtered(r#"{"Field":"CustomerId","Value":"cust-alpha","Operator":"not_equals"}"#),
+    ];
+    for query in queries {
+        let walked = walk(&*store, partner, &query, 500).await;
+        let mut batches = store.scan_batches(partner, &query);
+        let mut scanned = Vec::new();
+        while let Some(batch) = batches.next().await {
+            let batch = batch.expect("a batch");
+            assert!(!batch.is_empty(), "an empty batch");
+            scanned.extend(batch.into_records());
+        }
+        assert_records(&scanned, &walked, &format!("batched scan of {query:?}"));
+    }
+    let mut none = store.scan_batches("partner-unknown", &everything());
+    assert!(
+        none.next().await.is_none(),
+        "an unknown partner has nothing"
+    );
+}
+
 fn window_query() -> Query {
     Query {
         window: window_of_data(),

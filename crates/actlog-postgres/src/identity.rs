@@ -1,0 +1,213 @@
+//! Partner users and browser sessions: [`Identity`] for [`PgStore`]. Sessions live in the
+//! database, so any server answers for a session another one created.
+
+use actlog_domain::roles::Role;
+use actlog_domain::time::OperationDate;
+use actlog_store::{AddUserError, Identity, NewUser, Session, StoreError, User};
+use async_trait::async_trait;
+use tokio_postgres::Row;
+
+use crate::PgStore;
+use crate::error::db;
+
+const USER_COLUMNS: &str =
+    "u.id, p.id, u.email, u.password_hash, u.roles, u.disabled, u.lang, u.time_zone";
+
+fn user_row(row: &Row) -> User {
+    let roles: String = row.get(4);
+    User {
+        id: row.get(0),
+        partner_id: row.get(1),
+        email: row.get(2),
+        password_hash: row.get(3),
+        // Codes are written by this store only; an unknown one (from a newer version) is skipped.
+        roles: roles
+            .split(',')
+            .filter_map(|code| code.parse::<Role>().ok())
+            .collect(),
+        disabled: row.get(5),
+        lang: row.get(6),
+        time_zone: row.get(7),
+    }
+}
+
+fn role_codes(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
+}
+
+fn normalize(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl PgStore {
+    /// Runs one statement; how many rows it changed.
+    async fn change(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await.map_err(db)?;
+        client.execute(&stmt, params).await.map_err(db)
+    }
+}
+
+#[async_trait]
+impl Identity for PgStore {
+    async fn add_user(&self, user: NewUser) -> Result<User, AddUserError> {
+        let email = normalize(&user.email);
+        if self.user_by_email(&email).await?.is_some() {
+            return Err(AddUserError::EmailTaken(email));
+        }
+        let client = self.client().await?;
+        let (pkey, _) = self.partners.create(&client, &user.partner_id).await?;
+        let inserted = client
+            .execute(
+                "INSERT INTO users (partner, email, password_hash, roles)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO NOTHING",
+                &[&pkey, &email, &user.password_hash, &role_codes(&user.roles)],
+            )
+            .await
+            .map_err(db)?;
+        if inserted == 0 {
+            return Err(AddUserError::EmailTaken(email));
+        }
+        self.user_by_email(&email).await?.ok_or_else(|| {
+            AddUserError::Store(StoreError::Database(format!(
+                "user {email} vanished after insert"
+            )))
+        })
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner
+                 WHERE u.email = $1"
+            ))
+            .await
+            .map_err(db)?;
+        let row = client
+            .query_opt(&stmt, &[&normalize(email)])
+            .await
+            .map_err(db)?;
+        Ok(row.as_ref().map(user_row))
+    }
+
+    async fn users(&self, partner: Option<&str>) -> Result<Vec<User>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner
+                 WHERE $1::text IS NULL OR p.id = $1 ORDER BY p.id COLLATE \"C\", u.email COLLATE \"C\""
+            ))
+            .await
+            .map_err(db)?;
+        let rows = client.query(&stmt, &[&partner]).await.map_err(db)?;
+        Ok(rows.iter().map(user_row).collect())
+    }
+
+    async fn set_roles(&self, email: &str, roles: &[Role]) -> Result<bool, StoreError> {
+        let sql = "UPDATE users SET roles = $2 WHERE email = $1";
+        let n = self
+            .change(sql, &[&normalize(email), &role_codes(roles)])
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn set_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError> {
+        // One statement: the user disabled and its sessions ended together.
+        let sql = "WITH changed AS (
+                       UPDATE users SET disabled = $2 WHERE email = $1 RETURNING id
+                   ), ended AS (
+                       DELETE FROM sessions WHERE $2 AND user_id IN (SELECT id FROM changed)
+                   )
+                   SELECT count(*) FROM changed";
+        let client = self.client().await?;
+        let n: i64 = client
+            .query_one(sql, &[&normalize(email), &disabled])
+            .await
+            .map_err(db)?
+            .get(0);
+        Ok(n == 1)
+    }
+
+    async fn set_preferences(
+        &self,
+        user_id: i64,
+        lang: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE users SET lang = $2, time_zone = $3 WHERE id = $1";
+        self.change(sql, &[&user_id, &lang, &time_zone]).await?;
+        Ok(())
+    }
+
+    async fn create_session(
+        &self,
+        id_hash: &[u8; 32],
+        user_id: i64,
+        csrf_token: &str,
+        now: OperationDate,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen)
+                   VALUES ($1, $2, $3, $4, $4)";
+        self.change(
+            sql,
+            &[&id_hash.as_slice(), &user_id, &csrf_token, &now.ticks()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at, s.last_seen
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 JOIN partners p ON p.pkey = u.partner
+                 WHERE s.id_hash = $1 AND NOT u.disabled"
+            ))
+            .await
+            .map_err(db)?;
+        let row = client
+            .query_opt(&stmt, &[&id_hash.as_slice()])
+            .await
+            .map_err(db)?;
+        Ok(row.map(|row| Session {
+            user: user_row(&row),
+            csrf_token: row.get(8),
+            created_at: OperationDate::from_ticks(row.get(9)),
+            last_seen: OperationDate::from_ticks(row.get(10)),
+        }))
+    }
+
+    async fn touch_session(
+        &self,
+        id_hash: &[u8; 32],
+        now: OperationDate,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE sessions SET last_seen = greatest(last_seen, $2) WHERE id_hash = $1";
+        self.change(sql, &[&id_hash.as_slice(), &now.ticks()])
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &[u8; 32]) -> Result<(), StoreError> {
+        let sql = "DELETE FROM sessions WHERE id_hash = $1";
+        self.change(sql, &[&id_hash.as_slice()]).await?;
+        Ok(())
+    }
+
+    async fn purge_sessions(
+        &self,
+        idle_before: OperationDate,
+        created_before: OperationDate,
+    ) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2";
+        self.change(sql, &[&idle_before.ticks(), &created_before.ticks()])
+            .await
+    }
+}

@@ -1,0 +1,240 @@
+//! The PostgreSQL backend of the actlog store: for deployments that outgrow one machine, shared
+//! by any number of stateless actlog servers (PRODUCT.md §7).
+//!
+//! Why it is built this way:
+//! - **Sequence numbers in commit order, per partner** (`append`): every append of a partner
+//!   locks the partner's log row, numbers its records from the log's size and commits; so a
+//!   walk whose snapshot is that size sees exactly the records committed before it, on any
+//!   server (`read`). The same numbers will be the partner's Merkle log indexes.
+//! - **Group commit** (`append`): writer tasks take every queued batch and store each
+//!   partner's batches in one transaction, acknowledged after a durable commit.
+//! - **Monthly partitions** of `records` (`partitions`), created ahead of time and on demand, so
+//!   retention can drop whole months; `record_ids` keeps each id once across partitions.
+//! - **Filters** are the shared translation of `actlog_store::sql` in PostgreSQL's spelling
+//!   (`dialect`), comparing the folded forms stored with each row (computed in Rust), under
+//!   `COLLATE "C"`, so the database's locale never changes a result.
+//! - **Migrations** (`migrate`) run at start under an advisory lock: two servers starting at
+//!   once on an empty database do not race.
+//! - **Citus-ready**: partner-first keys everywhere a partner's data lives (see the schema).
+//!
+//! Layout: `rows` maps rows to records, `partners` caches partner keys, `tenancy` holds API
+//! keys and secrets, `identity` users and sessions.
+
+mod append;
+mod dialect;
+mod error;
+mod identity;
+mod migrate;
+mod partitions;
+mod partners;
+mod read;
+mod rows;
+pub mod scratch;
+mod tenancy;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actlog_domain::AuditRecord;
+use actlog_domain::OperationDate;
+use actlog_domain::query::{PageRequest, Query};
+use actlog_store::{
+    AppendError, AppendReport, BatchStream, Page, RecordReader, RecordStream, RecordWriter,
+    StoreError,
+};
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use futures::StreamExt;
+
+pub use error::OpenError;
+pub use migrate::MigrateError;
+
+use append::Writer;
+use partitions::{Month, Partitions};
+use partners::Partners;
+
+/// How a [`PgStore`] is sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PgOptions {
+    /// Connections in the pool (at least 2).
+    pub connections: usize,
+    /// Writer tasks, hence partners' groups committed at once (at least 1).
+    pub writers: usize,
+    /// Batches that may wait for a writer; beyond that, appends get [`StoreError::Busy`].
+    pub write_queue: usize,
+    /// How long a request waits for a free connection before [`StoreError::Busy`].
+    pub connection_wait: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            connections: 16,
+            writers: 4,
+            write_queue: 1024,
+            connection_wait: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Months ahead of the current one whose partitions are created at start.
+const MONTHS_AHEAD: i32 = 2;
+
+/// The PostgreSQL store: a connection pool, writer tasks, partner and partition caches.
+pub struct PgStore {
+    target: String,
+    pool: Pool,
+    partners: Arc<Partners>,
+    writer: Writer,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://USER@HOST/DB`), brings its schema up to
+    /// date and creates the coming months' partitions. Must run inside a Tokio runtime.
+    pub async fn open(url: &str, options: PgOptions) -> Result<PgStore, OpenError> {
+        let config = tokio_postgres::Config::from_str(url).map_err(OpenError::Url)?;
+        let target = describe(&config);
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.connections.max(2))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.connection_wait))
+            .create_timeout(Some(options.connection_wait))
+            .build()
+            .map_err(|e| OpenError::Pool(e.to_string()))?;
+        let mut client = pool.get().await.map_err(|source| OpenError::Connect {
+            target: target.clone(),
+            source,
+        })?;
+        migrate::run(&mut client).await?;
+        let partitions = Arc::new(Partitions::default());
+        let now = OperationDate::from_ticks((jiff::Timestamp::now().as_nanosecond() / 100) as i64);
+        let first = Month::of(now);
+        let months =
+            std::iter::successors(Some(first), |m| Some(m.next())).take(1 + MONTHS_AHEAD as usize);
+        partitions.ensure(&mut client, months).await?;
+        drop(client);
+        let partners = Arc::new(Partners::default());
+        let writer = Writer::start(
+            pool.clone(),
+            Arc::clone(&partners),
+            partitions,
+            options.writers,
+            options.write_queue,
+        );
+        Ok(PgStore {
+            target,
+            pool,
+            partners,
+            writer,
+        })
+    }
+
+    /// A pooled connection.
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(error::pool)
+    }
+}
+
+/// `user@host:port/db` of a connection config, without any password.
+fn describe(config: &tokio_postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{host}:{port}/{}",
+        config.get_user().unwrap_or(""),
+        config.get_dbname().unwrap_or("")
+    )
+}
+
+#[async_trait]
+impl RecordWriter for PgStore {
+    async fn append(
+        &self,
+        partner: &str,
+        records: Vec<AuditRecord>,
+    ) -> Result<AppendReport, AppendError> {
+        if records.is_empty() {
+            return Ok(AppendReport::default());
+        }
+        self.writer.append(partner, records).await
+    }
+}
+
+#[async_trait]
+impl RecordReader for PgStore {
+    async fn page(&self, partner: &str, request: &PageRequest) -> Result<Page, StoreError> {
+        let client = self.client().await?;
+        read::page(&client, &self.partners, partner, request).await
+    }
+
+    async fn get(&self, partner: &str, id: &str) -> Result<Option<AuditRecord>, StoreError> {
+        let client = self.client().await?;
+        read::get(&client, &self.partners, partner, id).await
+    }
+
+    async fn count(&self, partner: &str, query: &Query) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        read::count(&client, &self.partners, partner, query, None).await
+    }
+
+    async fn count_at_most(
+        &self,
+        partner: &str,
+        query: &Query,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        read::count(&client, &self.partners, partner, query, Some(limit)).await
+    }
+
+    fn scan(&self, partner: &str, query: &Query) -> RecordStream {
+        self.scan_batches(partner, query)
+            .flat_map(|batch| {
+                let items: Vec<Result<AuditRecord, StoreError>> = match batch {
+                    Ok(batch) => batch.into_records().into_iter().map(Ok).collect(),
+                    Err(e) => vec![Err(e)],
+                };
+                futures::stream::iter(items)
+            })
+            .boxed()
+    }
+
+    fn scan_batches(&self, partner: &str, query: &Query) -> BatchStream {
+        let (pool, partners) = (self.pool.clone(), Arc::clone(&self.partners));
+        let (partner, query) = (partner.to_owned(), query.clone());
+        let started = async move {
+            let client = pool.get().await.map_err(error::pool)?;
+            read::scan_batches(client, &partners, partner, query).await
+        };
+        futures::stream::once(started)
+            .map(|opened| match opened {
+                Ok(batches) => batches.boxed(),
+                Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+            })
+            .flatten()
+            .boxed()
+    }
+}

@@ -1,0 +1,188 @@
+//! Reads: pages, look-ups, counts and scans.
+//!
+//! A walk's snapshot is the size of the partner's log when its first page was read: records
+//! are numbered in commit order per partner (see `append`), so every record numbered up to it
+//! was committed by then and every record committed later is numbered above it. Each page
+//! keeps `seq <= snapshot`, so a walk returns every record of its window committed before its
+//! first page exactly once, however many servers append meanwhile.
+
+use actlog_domain::AuditRecord;
+use actlog_domain::query::{MAX_PAGE_SIZE, PageRequest, Position, Query};
+use actlog_store::{Page, RecordBatch, StoreError};
+use deadpool_postgres::{Client, Object};
+use futures::stream::TryChunksError;
+use futures::{Stream, StreamExt, TryStreamExt};
+use tokio_postgres::types::ToSql;
+
+use crate::dialect::Where;
+use crate::error::db;
+use crate::partners::Partners;
+use crate::rows;
+
+/// One page of `request` for partner `partner` (a size outside `1..=MAX_PAGE_SIZE` is
+/// clamped).
+pub(crate) async fn page(
+    client: &Client,
+    partners: &Partners,
+    partner: &str,
+    request: &PageRequest,
+) -> Result<Page, StoreError> {
+    let Some(key) = partners.find(client, partner).await? else {
+        return Ok(Page {
+            records: Vec::new(),
+            next: None,
+            snapshot: request.snapshot.unwrap_or(0),
+        });
+    };
+    let snapshot = match request.snapshot {
+        Some(snapshot) => snapshot,
+        None => log_size(client, key).await?,
+    };
+    let size = request.size.clamp(1, MAX_PAGE_SIZE);
+    let mut w = Where::query(key, &request.query);
+    w.snapshot(snapshot);
+    if let Some(after) = request.after {
+        w.after(after);
+    }
+    let limit = w.bind(size as i64 + 1);
+    let sql = format!(
+        "SELECT {} FROM records r WHERE {} ORDER BY r.operation_date DESC, r.seq DESC LIMIT {limit}",
+        rows::COLUMNS,
+        w.sql
+    );
+    let stmt = client.prepare_cached(&sql).await.map_err(db)?;
+    let found = client.query(&stmt, &w.refs()).await.map_err(db)?;
+    let mut page = Page {
+        records: Vec::with_capacity(found.len().min(size)),
+        next: None,
+        snapshot,
+    };
+    let mut last = None;
+    for row in &found {
+        if page.records.len() == size {
+            page.next = last;
+            break;
+        }
+        let (seq, record) = rows::read(row, partner)?;
+        last = Some(Position {
+            date: record.operation_date,
+            seq,
+        });
+        page.records.push(record);
+    }
+    Ok(page)
+}
+
+/// How many records partner key `key` holds, all committed (the snapshot of a new walk).
+async fn log_size(client: &Client, key: i64) -> Result<i64, StoreError> {
+    let stmt = client
+        .prepare_cached("SELECT size FROM partner_logs WHERE partner = $1")
+        .await
+        .map_err(db)?;
+    let row = client.query_opt(&stmt, &[&key]).await.map_err(db)?;
+    Ok(row.map_or(0, |r| r.get(0)))
+}
+
+/// The record `id` of `partner`.
+pub(crate) async fn get(
+    client: &Client,
+    partners: &Partners,
+    partner: &str,
+    id: &str,
+) -> Result<Option<AuditRecord>, StoreError> {
+    let Some(key) = partners.find(client, partner).await? else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {} FROM record_ids i JOIN records r
+           ON r.partner = i.partner AND r.operation_date = i.operation_date AND r.seq = i.seq
+         WHERE i.partner = $1 AND i.id = $2",
+        rows::COLUMNS
+    );
+    let stmt = client.prepare_cached(&sql).await.map_err(db)?;
+    let row = client.query_opt(&stmt, &[&key, &id]).await.map_err(db)?;
+    row.map(|row| rows::read(&row, partner).map(|(_, r)| r))
+        .transpose()
+}
+
+/// How many records `query` covers, counting no further than `limit` when given.
+pub(crate) async fn count(
+    client: &Client,
+    partners: &Partners,
+    partner: &str,
+    query: &Query,
+    limit: Option<u64>,
+) -> Result<u64, StoreError> {
+    let Some(key) = partners.find(client, partner).await? else {
+        return Ok(0);
+    };
+    let w = Where::query(key, query);
+    let sql = match limit {
+        None => format!("SELECT count(*) FROM records r WHERE {}", w.sql),
+        Some(limit) => format!(
+            "SELECT count(*) FROM (SELECT 1 FROM records r WHERE {} LIMIT {}) AS counted",
+            w.sql,
+            limit.min(i64::MAX as u64)
+        ),
+    };
+    let stmt = client.prepare_cached(&sql).await.map_err(db)?;
+    let n: i64 = client.query_one(&stmt, &w.refs()).await.map_err(db)?.get(0);
+    Ok(n as u64)
+}
+
+/// Records of one scan handed over together.
+const SCAN_BATCH: usize = 256;
+
+/// Every record `query` covers, newest first, in batches, on `client` (held until the stream
+/// ends or is dropped). The rows stream as the server sends them: memory does not depend on
+/// the scan's size (the connection's socket buffers are the only queue).
+pub(crate) async fn scan_batches(
+    client: Object,
+    partners: &Partners,
+    partner: String,
+    query: Query,
+) -> Result<impl Stream<Item = Result<RecordBatch, StoreError>> + Send + use<>, StoreError> {
+    let key = partners.find(&client, &partner).await?;
+    let rows = match key {
+        None => None,
+        Some(key) => {
+            let w = Where::query(key, &query);
+            let sql = format!(
+                "SELECT {} FROM records r WHERE {} ORDER BY r.operation_date DESC, r.seq DESC",
+                rows::COLUMNS,
+                w.sql
+            );
+            let stmt = client.prepare_cached(&sql).await.map_err(db)?;
+            let params = w.params;
+            let rows = client
+                .query_raw(
+                    &stmt,
+                    params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)),
+                )
+                .await
+                .map_err(db)?;
+            Some(rows)
+        }
+    };
+    let rows = futures::stream::iter(rows).flatten();
+    let batches = rows
+        .map_err(db)
+        .and_then(move |row| {
+            let partner = partner.clone();
+            async move { rows::read(&row, &partner).map(|(_, r)| r) }
+        })
+        .try_chunks(SCAN_BATCH)
+        .flat_map(move |chunk| {
+            // The client lives as long as the stream: the rows come over its connection.
+            let _held = &client;
+            // Records read before a failure are handed over before it.
+            let items = match chunk {
+                Ok(records) => vec![Ok(RecordBatch::new(records, None))],
+                Err(TryChunksError(records, e)) => {
+                    vec![Ok(RecordBatch::new(records, None)), Err(e)]
+                }
+            };
+            futures::stream::iter(items)
+        });
+    Ok(batches)
+}

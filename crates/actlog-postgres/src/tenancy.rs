@@ -1,0 +1,94 @@
+//! Partners, API keys and deployment secrets: [`Tenancy`] for [`PgStore`].
+
+use actlog_store::{ApiKey, Scopes, StoreError, Tenancy};
+use async_trait::async_trait;
+
+use crate::PgStore;
+use crate::error::db;
+
+#[async_trait]
+impl Tenancy for PgStore {
+    async fn ensure_partner(&self, partner: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(self.partners.create(&client, partner).await?.1)
+    }
+
+    async fn add_api_key(&self, key: &ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let partner = self.partners.find(&client, &key.partner_id).await?;
+        let partner = partner.ok_or_else(|| {
+            StoreError::Database(format!(
+                "cannot add API key {}: partner {} does not exist",
+                key.id, key.partner_id
+            ))
+        })?;
+        client
+            .execute(
+                "INSERT INTO api_keys (id, partner, secret_hash, can_read, can_write, label)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &key.id,
+                    &partner,
+                    &secret_hash.as_slice(),
+                    &key.scopes.read,
+                    &key.scopes.write,
+                    &key.label,
+                ],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn api_key(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT k.id, p.id, k.can_read, k.can_write, k.label
+                 FROM api_keys k JOIN partners p ON p.pkey = k.partner
+                 WHERE k.secret_hash = $1",
+            )
+            .await
+            .map_err(db)?;
+        let row = client
+            .query_opt(&stmt, &[&secret_hash.as_slice()])
+            .await
+            .map_err(db)?;
+        Ok(row.map(|r| ApiKey {
+            id: r.get(0),
+            partner_id: r.get(1),
+            scopes: Scopes {
+                read: r.get(2),
+                write: r.get(3),
+            },
+            label: r.get(4),
+        }))
+    }
+
+    async fn secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        let client = self.client().await?;
+        // The first value stored wins, whichever server stores it; the others read it back.
+        let stmt = client
+            .prepare_cached(
+                "WITH new AS (
+                     INSERT INTO secrets (name, value) VALUES ($1, $2)
+                     ON CONFLICT (name) DO NOTHING RETURNING value
+                 )
+                 SELECT value FROM new UNION ALL SELECT value FROM secrets WHERE name = $1",
+            )
+            .await
+            .map_err(db)?;
+        for _ in 0..3 {
+            if let Some(row) = client
+                .query_opt(&stmt, &[&name, &candidate])
+                .await
+                .map_err(db)?
+            {
+                return Ok(row.get(0));
+            }
+        }
+        Err(StoreError::Database(format!(
+            "the secret {name} could be neither stored nor read"
+        )))
+    }
+}
