@@ -109,6 +109,7 @@ macro_rules! conformance_tests {
             partners_api_keys_and_secrets,
             users_keep_roles_partner_and_preferences,
             sessions_follow_their_user,
+            sign_in_failures_are_counted_per_key_and_expire,
         );
     };
     (@pairs $factory:expr; $($case:ident),* $(,)?) => {

@@ -210,4 +210,56 @@ impl Identity for PgStore {
         self.change(sql, &[&idle_before.ticks(), &created_before.ticks()])
             .await
     }
+
+    async fn add_sign_in_failure(
+        &self,
+        key: &[u8; 32],
+        at: OperationDate,
+        forget_before: OperationDate,
+    ) -> Result<(), StoreError> {
+        let sql = "WITH forgotten AS (
+                       DELETE FROM sign_in_failures WHERE key_hash = $1 AND at < $3
+                   )
+                   INSERT INTO sign_in_failures (key_hash, at) VALUES ($1, $2)";
+        self.change(sql, &[&key.as_slice(), &at.ticks(), &forget_before.ticks()])
+            .await?;
+        Ok(())
+    }
+
+    async fn sign_in_failures(
+        &self,
+        key: &[u8; 32],
+        since: OperationDate,
+        limit: usize,
+    ) -> Result<Vec<OperationDate>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT at FROM (SELECT at FROM sign_in_failures
+                     WHERE key_hash = $1 AND at >= $2 ORDER BY at DESC LIMIT $3) AS newest
+                 ORDER BY at",
+            )
+            .await
+            .map_err(db)?;
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let rows = client
+            .query(&stmt, &[&key.as_slice(), &since.ticks(), &limit])
+            .await
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| OperationDate::from_ticks(r.get(0)))
+            .collect())
+    }
+
+    async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> Result<(), StoreError> {
+        let sql = "DELETE FROM sign_in_failures WHERE key_hash = $1";
+        self.change(sql, &[&key.as_slice()]).await?;
+        Ok(())
+    }
+
+    async fn purge_sign_in_failures(&self, before: OperationDate) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM sign_in_failures WHERE at < $1";
+        self.change(sql, &[&before.ticks()]).await
+    }
 }

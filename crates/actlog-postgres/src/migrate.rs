@@ -19,11 +19,18 @@ pub(crate) struct Migration {
 }
 
 /// Every migration this binary knows, in order. Append only.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_sign_in_failures",
+        sql: include_str!("../migrations/0002_sign_in_failures.sql"),
+    },
+];
 
 /// The advisory lock key migrations hold ("actlog" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6163_746c_6f67;
@@ -70,6 +77,8 @@ pub(crate) async fn run_with(
     migrations: &[Migration],
 ) -> Result<(), MigrateError> {
     let tx = client.transaction().await?;
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await?;
     tx.batch_execute(

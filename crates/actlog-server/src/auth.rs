@@ -15,8 +15,8 @@ use actlog_store::Scopes;
 
 use crate::error::ApiError;
 use crate::identity::session;
-use crate::keys;
 use crate::state::AppState;
+use actlog_app::keys;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use actlog_app::period::PeriodError;
 use actlog_domain::cursor::InvalidToken;
 use actlog_domain::filter::FilterError;
 use actlog_domain::ingest::BatchError;
@@ -275,6 +276,16 @@ impl From<BatchError> for ApiError {
                 ApiError::new(code, format!("{detail}. First: {first}"))
                     .with(json!({ "errors": errors }))
             }
+        }
+    }
+}
+
+impl From<PeriodError> for ApiError {
+    fn from(err: PeriodError) -> Self {
+        match err {
+            PeriodError::Date { .. } => ApiError::new(Code::InvalidDate, err.to_string()),
+            PeriodError::Empty { .. } => ApiError::new(Code::InvalidPeriod, err.to_string()),
+            PeriodError::Filter(err) => err.into(),
         }
     }
 }

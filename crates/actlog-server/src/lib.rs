@@ -4,15 +4,15 @@
 //! [`serve`] runs it on a listener the caller bound, until `shutdown` resolves.
 //!
 //! - [`records`]: `/v1/auditrecords`, the Partner Center–compatible API.
-//! - [`auth`]: the principal every route acts for; [`keys`]: API keys.
+//! - [`auth`]: the principal every route acts for (keys are issued by `actlog_app::keys`).
 //! - [`params`]: the query string, Partner Center's way.
 //! - [`error`]: the problem documents every failure is answered with.
 
 pub mod auth;
 pub mod error;
 pub mod export;
+pub mod housekeeping;
 pub mod identity;
-pub mod keys;
 pub mod params;
 pub mod records;
 pub mod state;
@@ -133,8 +133,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let housekeeping = housekeeping::start(state.clone());
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    housekeeping.abort();
+    served
 }

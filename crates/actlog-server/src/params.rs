@@ -4,10 +4,10 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
+use actlog_app::period::{self, PeriodText};
 use actlog_domain::cursor::CursorKey;
-use actlog_domain::filter::Filter;
-use actlog_domain::query::{self, PageRequest, Window};
-use actlog_domain::time::{OperationDate, QueryDate};
+use actlog_domain::query::{self, PageRequest};
+use actlog_domain::time::OperationDate;
 use jiff::tz::TimeZone;
 
 use crate::error::{ApiError, Code};
@@ -85,38 +85,12 @@ pub fn query_in(
     now: OperationDate,
     zone: &TimeZone,
 ) -> Result<query::Query, ApiError> {
-    let zone = zone.clone();
-    let date = |name: &str| -> Result<Option<QueryDate>, ApiError> {
-        params
-            .get(name)
-            .map(|text| {
-                QueryDate::parse(text)
-                    .map_err(|e| ApiError::new(Code::InvalidDate, format!("{name}: {e}")))
-            })
-            .transpose()
+    let text = PeriodText {
+        start: params.get("startDate"),
+        end: params.get("endDate"),
+        filter: params.get("filter"),
     };
-    let end = date("endDate")?.map(|d| d.end_exclusive(&zone));
-    let start = match date("startDate")? {
-        Some(d) => d.start(&zone),
-        None => end.unwrap_or(now).saturating_add(-query::DEFAULT_PERIOD),
-    };
-    if let Some(end) = end
-        && end <= start
-    {
-        return Err(ApiError::new(
-            Code::InvalidPeriod,
-            format!("startDate ({start}) must be before endDate ({end})"),
-        ));
-    }
-    let filter = params
-        .get("filter")
-        .filter(|f| !f.trim().is_empty())
-        .map(Filter::parse)
-        .transpose()?;
-    Ok(query::Query {
-        window: Window { start, end },
-        filter,
-    })
+    Ok(period::query(text, now, zone)?)
 }
 
 /// Reads `size`: 1 to [`query::MAX_PAGE_SIZE`], default [`query::DEFAULT_PAGE_SIZE`].

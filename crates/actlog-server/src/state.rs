@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use actlog_app::clock::{Clock, SystemClock};
 use actlog_domain::cursor::CursorKey;
 use actlog_domain::roles::AccessPolicy;
-use actlog_domain::time::OperationDate;
 use actlog_store::Store;
 use tokio::sync::Semaphore;
 
@@ -61,23 +61,6 @@ pub struct ServerConfig {
     pub cloud: Cloud,
 }
 
-/// The time source, injected so that "the most recent month" is testable.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    fn now(&self) -> OperationDate;
-}
-
-/// The system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OperationDate {
-        let now = jiff::Timestamp::now();
-        // Drop sub-100 ns precision, which OperationDate does not hold.
-        OperationDate::from_ticks((now.as_nanosecond() / 100) as i64)
-    }
-}
-
 /// Shared state of the server.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -86,10 +69,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
     pub ingest_slots: Arc<Semaphore>,
-    /// Failed sign-ins per account.
-    pub account_failures: Arc<Throttle>,
-    /// Failed sign-ins per client address.
-    pub address_failures: Arc<Throttle>,
+    /// Failed sign-ins per account (counted in the store, shared by every server).
+    pub account_failures: Throttle,
+    /// Failed sign-ins per client address (counted in the store, shared by every server).
+    pub address_failures: Throttle,
 }
 
 impl AppState {
@@ -100,7 +83,10 @@ impl AppState {
         config: ServerConfig,
     ) -> Result<Self, actlog_store::StoreError> {
         let secret = store
-            .secret("cursor-key", crate::keys::random_bytes::<32>().to_vec())
+            .secret(
+                "cursor-key",
+                actlog_app::keys::random_bytes::<32>().to_vec(),
+            )
             .await?;
         Ok(AppState {
             store,
@@ -108,8 +94,8 @@ impl AppState {
             clock,
             ingest_slots: Arc::new(Semaphore::new(config.limits.max_concurrent_ingest)),
             config: Arc::new(config),
-            account_failures: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
-            address_failures: Arc::new(Throttle::new(30, Duration::from_secs(15 * 60))),
+            account_failures: Throttle::new("account", 5, Duration::from_secs(15 * 60)),
+            address_failures: Throttle::new("address", 30, Duration::from_secs(15 * 60)),
         })
     }
 

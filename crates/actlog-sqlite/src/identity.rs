@@ -238,4 +238,77 @@ impl Identity for SqliteStore {
             })
             .await
     }
+
+    async fn add_sign_in_failure(
+        &self,
+        key: &[u8; 32],
+        at: OperationDate,
+        forget_before: OperationDate,
+    ) -> Result<(), StoreError> {
+        let (key, at, forget) = (key.to_vec(), at.ticks(), forget_before.ticks());
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached("DELETE FROM sign_in_failures WHERE key_hash = ?1 AND at < ?2")
+                    .and_then(|mut stmt| stmt.execute((&key, forget)))
+                    .and_then(|_| {
+                        conn.prepare_cached(
+                            "INSERT INTO sign_in_failures (key_hash, at) VALUES (?1, ?2)",
+                        )
+                    })
+                    .and_then(|mut stmt| stmt.execute((&key, at)))
+                    .map(drop)
+                    .map_err(db)
+            })
+            .await
+    }
+
+    async fn sign_in_failures(
+        &self,
+        key: &[u8; 32],
+        since: OperationDate,
+        limit: usize,
+    ) -> Result<Vec<OperationDate>, StoreError> {
+        let (key, since, limit) = (
+            key.to_vec(),
+            since.ticks(),
+            limit.min(i64::MAX as usize) as i64,
+        );
+        self.readers
+            .run(move |conn, _| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT at FROM (SELECT at FROM sign_in_failures
+                         WHERE key_hash = ?1 AND at >= ?2 ORDER BY at DESC LIMIT ?3)
+                     ORDER BY at",
+                )?;
+                stmt.query_map((&key, since, limit), |r| {
+                    Ok(OperationDate::from_ticks(r.get(0)?))
+                })?
+                .collect()
+            })
+            .await
+    }
+
+    async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> Result<(), StoreError> {
+        let key = key.to_vec();
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached("DELETE FROM sign_in_failures WHERE key_hash = ?1")
+                    .and_then(|mut stmt| stmt.execute([&key]))
+                    .map(drop)
+                    .map_err(db)
+            })
+            .await
+    }
+
+    async fn purge_sign_in_failures(&self, before: OperationDate) -> Result<u64, StoreError> {
+        let before = before.ticks();
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached("DELETE FROM sign_in_failures WHERE at < ?1")
+                    .and_then(|mut stmt| stmt.execute([before]))
+                    .map(|n| n as u64)
+                    .map_err(db)
+            })
+            .await
+    }
 }

@@ -34,6 +34,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0003_folded",
         sql: include_str!("../migrations/0003_folded.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_sign_in_failures",
+        sql: include_str!("../migrations/0004_sign_in_failures.sql"),
+    },
 ];
 
 /// Why the schema could not be brought up to date.

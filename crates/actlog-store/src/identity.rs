@@ -1,4 +1,6 @@
-//! Partner users, their roles and their browser sessions.
+//! Partner users, their roles, their browser sessions and failed sign-ins. All of it lives in
+//! the database, so that every server sharing it agrees (N servers must not give an attacker
+//! N times the attempts).
 
 use actlog_domain::roles::Role;
 use actlog_domain::time::OperationDate;
@@ -103,4 +105,28 @@ pub trait Identity: Send + Sync {
         idle_before: OperationDate,
         created_before: OperationDate,
     ) -> Result<u64, StoreError>;
+
+    /// Records a failed sign-in under `key` (the SHA-256 of what is throttled: an account, an
+    /// address) at `at`, and forgets failures of that key older than `forget_before`.
+    async fn add_sign_in_failure(
+        &self,
+        key: &[u8; 32],
+        at: OperationDate,
+        forget_before: OperationDate,
+    ) -> Result<(), StoreError>;
+
+    /// The failed sign-ins recorded under `key` at or after `since`, oldest first, at most
+    /// `limit` of the newest.
+    async fn sign_in_failures(
+        &self,
+        key: &[u8; 32],
+        since: OperationDate,
+        limit: usize,
+    ) -> Result<Vec<OperationDate>, StoreError>;
+
+    /// Forgets every failure recorded under `key` (after a successful sign-in).
+    async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> Result<(), StoreError>;
+
+    /// Forgets every failure older than `before`, whatever its key; how many.
+    async fn purge_sign_in_failures(&self, before: OperationDate) -> Result<u64, StoreError>;
 }

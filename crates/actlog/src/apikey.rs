@@ -9,12 +9,12 @@ pub async fn create(
     scopes: &str,
     label: &str,
 ) -> anyhow::Result<()> {
-    let scopes = actlog_server::keys::parse_scopes(scopes).map_err(anyhow::Error::msg)?;
+    let scopes = actlog_app::keys::parse_scopes(scopes).map_err(anyhow::Error::msg)?;
     if partner.trim().is_empty() {
         anyhow::bail!("--partner must name a partner");
     }
     let store = open_store(url).await?;
-    let (key, secret) = actlog_server::keys::create(store.as_ref(), partner, scopes, label).await?;
+    let (key, secret) = actlog_app::keys::create(store.as_ref(), partner, scopes, label).await?;
     let scope_text = match (scopes.read, scopes.write) {
         (true, true) => "read,write",
         (true, false) => "read",

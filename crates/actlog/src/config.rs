@@ -10,6 +10,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 use actlog_domain::roles::{AccessPolicy, Role};
+use actlog_postgres::PgOptions;
 use actlog_server::identity::session::SessionSettings;
 use actlog_server::{Cloud, Limits, ServerConfig};
 
@@ -81,6 +82,7 @@ struct FileSettings {
     limits: Option<FileLimits>,
     access: Option<FileAccess>,
     sessions: Option<FileSessions>,
+    postgres: Option<FilePostgres>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,6 +97,13 @@ struct FileSessions {
     idle_minutes: Option<u64>,
     max_hours: Option<u64>,
     secure_cookies: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePostgres {
+    connections: Option<usize>,
+    writers: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,6 +123,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Limits, access policy, sessions and cloud of the server.
     pub server: ServerConfig,
+    /// How a PostgreSQL store is sized (connections, writer tasks).
+    pub postgres: PgOptions,
 }
 
 /// The file read when `--config` / `ACTLOG_CONFIG` name none, if it exists.
@@ -174,6 +185,19 @@ impl Settings {
             }
             sessions.secure = s.secure_cookies;
         }
+        let mut postgres = PgOptions::default();
+        if let Some(p) = file.postgres {
+            postgres.connections = p.connections.unwrap_or(postgres.connections);
+            postgres.writers = p.writers.unwrap_or(postgres.writers);
+        }
+        if postgres.connections < 2
+            || postgres.writers == 0
+            || postgres.writers >= postgres.connections
+        {
+            bail!(
+                "postgres.connections must be at least 2 and more than postgres.writers (at least 1)"
+            );
+        }
         let server = ServerConfig {
             limits,
             policy,
@@ -184,6 +208,7 @@ impl Settings {
             database: DatabaseUrl::parse(&database)?,
             listen: parse_listen(&listen)?,
             server,
+            postgres,
         })
     }
 }
@@ -208,7 +233,7 @@ pub const EXAMPLE: &str = r#"# actlog settings. Every entry is optional; the val
 
 # Where records, users and keys are kept (ACTLOG_DATABASE, --database).
 #   sqlite://PATH       an embedded SQLite file (created if missing)
-#   postgres://USER@HOST/DB   PostgreSQL (not available in this version)
+#   postgres://USER[:PASSWORD]@HOST[:PORT]/DB   PostgreSQL (any number of servers may share it)
 database = "sqlite://actlog.db"
 
 # The address `actlog serve` listens on (ACTLOG_LISTEN, --listen).
@@ -229,6 +254,13 @@ idle_minutes = 30
 max_hours = 12
 # Mark cookies Secure. Leave unset to decide per request (X-Forwarded-Proto: https).
 # secure_cookies = true
+
+[postgres]
+# Connections each server keeps to PostgreSQL, at most (opened as needed).
+connections = 16
+# Tasks committing ingested batches at once (each commits groups of batches, one partner at a
+# time); fewer than connections.
+writers = 4
 
 [limits]
 # Most records one POST /v1/auditrecords may carry; more is answered 413.

@@ -2,41 +2,67 @@
 
 use std::net::SocketAddr;
 
+use actlog_app::password;
 use actlog_demo::DemoSpec;
 use actlog_domain::roles::Role;
-use actlog_server::identity::password;
 use actlog_store::{AppendError, NewUser, Scopes, Store};
 
 use crate::config::DatabaseUrl;
 use crate::progress;
 use crate::serve::{self, open_store};
 
-pub async fn run(listen: SocketAddr, records: usize) -> anyhow::Result<()> {
+pub async fn run(
+    listen: SocketAddr,
+    records: usize,
+    database: Option<DatabaseUrl>,
+) -> anyhow::Result<()> {
     // Bind first: a busy port should fail before a minute of seeding, not after.
     let listener = serve::bind(listen).await?;
-    let dir = std::env::temp_dir().join(format!("actlog-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let url = DatabaseUrl::Sqlite(dir.join("demo.db"));
+    let url = match database {
+        Some(url) => url,
+        None => {
+            let dir = std::env::temp_dir().join(format!("actlog-demo-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            DatabaseUrl::Sqlite(dir.join("demo.db"))
+        }
+    };
     let store = open_store(&url).await?;
     let now = jiff::Timestamp::now();
     let mut spec = DemoSpec::standard(now);
     spec.records = records;
-    seed(store.as_ref(), &spec).await?;
+    let everything = actlog_domain::query::Query {
+        window: actlog_domain::query::Window {
+            start: actlog_domain::OperationDate::MIN,
+            end: None,
+        },
+        filter: None,
+    };
+    let held = store
+        .count_at_most(&spec.partner_id, &everything, 1)
+        .await?;
+    let reused = held > 0;
+    if reused {
+        println!("{url} already holds the demo partner: serving it as it is");
+    } else {
+        seed(store.as_ref(), &spec).await?;
+    }
     let scopes = Scopes {
         read: true,
         write: true,
     };
     let (_, key) =
-        actlog_server::keys::create(store.as_ref(), &spec.partner_id, scopes, "demo").await?;
-    let users = add_users(store.as_ref(), &spec.partner_id).await?;
+        actlog_app::keys::create(store.as_ref(), &spec.partner_id, scopes, "demo").await?;
+    let users = add_users(store.as_ref(), &spec.partner_id, reused).await?;
     let addr = listener.local_addr()?;
     println!();
     println!("actlog demo is running at http://{addr}/");
     println!("  database:  {url}");
-    println!(
-        "  partner:   {} ({} records over the last six months)",
-        spec.partner_id, spec.records
-    );
+    if !reused {
+        println!(
+            "  partner:   {} ({} records over the last six months)",
+            spec.partner_id, spec.records
+        );
+    }
     println!("  API key (read,write):");
     println!("    {key}");
     println!(
@@ -54,8 +80,13 @@ pub async fn run(listen: SocketAddr, records: usize) -> anyhow::Result<()> {
 /// The password of every demo user.
 const DEMO_PASSWORD: &str = "demo-password";
 
-/// One user per role, and one without any; returns each email with what it may do.
-async fn add_users(store: &dyn Store, partner: &str) -> anyhow::Result<Vec<(String, String)>> {
+/// One user per role, and one without any (unless `existing`: they were added before);
+/// returns each email with what it may do.
+async fn add_users(
+    store: &dyn Store,
+    partner: &str,
+    existing: bool,
+) -> anyhow::Result<Vec<(String, String)>> {
     let hash = password::hash(DEMO_PASSWORD.to_owned()).await;
     let policy = actlog_domain::roles::AccessPolicy::default();
     let mut users = Vec::new();
@@ -76,7 +107,9 @@ async fn add_users(store: &dyn Store, partner: &str) -> anyhow::Result<Vec<(Stri
             password_hash: hash.clone(),
             roles: granted,
         };
-        store.add_user(user).await?;
+        if !existing {
+            store.add_user(user).await?;
+        }
         users.push((email, label));
     }
     Ok(users)

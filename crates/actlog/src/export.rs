@@ -15,14 +15,14 @@ use anyhow::Context;
 use jiff::tz::TimeZone;
 use tempfile::NamedTempFile;
 
+use actlog_app::clock::{Clock, SystemClock};
+use actlog_app::export::ExportFailure;
+use actlog_app::period::{self, Bound, PeriodError, PeriodText};
 use actlog_domain::catalog::Lang;
 use actlog_domain::filter::Filter;
 use actlog_domain::query::Query;
 use actlog_domain::time::QueryDate;
 use actlog_export::{ExportError, ExportOptions, ExportSummary, Format, Period};
-use actlog_server::export::ExportFailure;
-use actlog_server::params::{self, Params};
-use actlog_server::{Clock, SystemClock};
 use actlog_store::Store;
 
 use crate::UsageError;
@@ -149,23 +149,24 @@ pub async fn run(url: &DatabaseUrl, args: &Args) -> anyhow::Result<()> {
 /// bare day is a day in `tz`, as on the page (the API's days are UTC days): `--tz Europe/Rome
 /// --from 2026-03-01 --to 2026-03-31` is March in Rome, and the file is named for it.
 fn query(args: &Args, tz: &TimeZone, now: actlog_domain::OperationDate) -> anyhow::Result<Query> {
-    let pairs = [
-        ("startDate", args.from.clone()),
-        ("endDate", args.to.clone()),
-        ("filter", args.filter.clone()),
-    ];
-    let params = Params(
-        pairs
-            .into_iter()
-            .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
-            .collect(),
-    );
-    params::query_in(&params, now, tz).map_err(|err| {
-        let detail = match (err.code, &args.from, &args.to) {
-            (actlog_server::error::Code::InvalidPeriod, Some(from), Some(to)) => {
+    let text = PeriodText {
+        start: args.from.as_deref(),
+        end: args.to.as_deref(),
+        filter: args.filter.as_deref(),
+    };
+    period::query(text, now, tz).map_err(|err| {
+        let detail = match (&err, &args.from, &args.to) {
+            (PeriodError::Empty { .. }, Some(from), Some(to)) => {
                 format!("the period is empty: --to {to} is not after --from {from}")
             }
-            _ => err.detail,
+            (PeriodError::Date { bound, source }, _, _) => {
+                let flag = match bound {
+                    Bound::Start => "--from",
+                    Bound::End => "--to",
+                };
+                format!("{flag}: {source}")
+            }
+            _ => err.to_string(),
         };
         UsageError(detail).into()
     })
@@ -285,7 +286,7 @@ async fn export<W: Write + Send + 'static>(
         indicatif::ProgressBar::hidden()
     };
     let ticker = bar.clone();
-    let outcome = actlog_server::export::run(store, &args.partner, query, options, writer, {
+    let outcome = actlog_app::export::run(store, &args.partner, query, options, writer, {
         move |rows| ticker.set_position(rows)
     })
     .await;

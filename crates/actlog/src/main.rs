@@ -30,7 +30,8 @@ struct Cli {
 /// `--database`, shared by every command that touches data.
 #[derive(Debug, clap::Args)]
 struct DatabaseArg {
-    /// Database URL: sqlite://PATH (default from the settings: sqlite://actlog.db).
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (default from the settings:
+    /// sqlite://actlog.db).
     #[arg(long, value_name = "URL")]
     database: Option<String>,
 }
@@ -53,6 +54,10 @@ enum Command {
         /// How many demo records to create.
         #[arg(long, default_value_t = 40_000)]
         records: usize,
+        /// Database URL to seed and serve (default: a fresh embedded SQLite file in a temporary
+        /// directory). A database already holding the demo partner is served as it is.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
     },
     /// Manage API keys.
     Apikey {
@@ -222,8 +227,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve::run(settings).await
         }
-        Command::Demo { listen, records } => {
-            demo::run(config::parse_listen(listen)?, *records).await
+        Command::Demo {
+            listen,
+            records,
+            database,
+        } => {
+            let url = database.as_deref().map(DatabaseUrl::parse).transpose()?;
+            demo::run(config::parse_listen(listen)?, *records, url).await
         }
         Command::Apikey {
             command:

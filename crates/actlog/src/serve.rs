@@ -2,17 +2,26 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use tokio::net::TcpListener;
 
+use actlog_postgres::{PgOptions, PgStore};
 use actlog_server::{AppState, ServerConfig, SystemClock};
 use actlog_sqlite::{SqliteOptions, SqliteStore};
 use actlog_store::Store;
 
 use crate::config::{DatabaseUrl, Settings};
 
-/// Opens (creating and migrating as needed) the store behind `url`.
+/// Opens (creating and migrating as needed) the store behind `url`, sized by default.
 pub async fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with(url, PgOptions::default()).await
+}
+
+/// Opens the store behind `url`; a PostgreSQL pool sized by `postgres`.
+pub async fn open_store_with(
+    url: &DatabaseUrl,
+    postgres: PgOptions,
+) -> anyhow::Result<Arc<dyn Store>> {
     match url {
         DatabaseUrl::Sqlite(path) => {
             let path = path.clone();
@@ -23,14 +32,17 @@ pub async fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
             .with_context(|| format!("cannot open {url}"))?;
             Ok(Arc::new(store))
         }
-        DatabaseUrl::Postgres(_) => {
-            bail!("PostgreSQL is not supported by this version of actlog yet; use sqlite://PATH")
+        DatabaseUrl::Postgres(text) => {
+            let store = PgStore::open(text, postgres)
+                .await
+                .with_context(|| format!("cannot open {url}"))?;
+            Ok(Arc::new(store))
         }
     }
 }
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let store = open_store(&settings.database).await?;
+    let store = open_store_with(&settings.database, settings.postgres).await?;
     let listener = bind(settings.listen).await?;
     println!(
         "actlog listening on http://{} (database {})",

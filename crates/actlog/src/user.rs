@@ -4,8 +4,8 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
 
+use actlog_app::password;
 use actlog_domain::roles::Role;
-use actlog_server::identity::password;
 use actlog_store::{AddUserError, NewUser};
 
 use crate::config::DatabaseUrl;

@@ -153,3 +153,47 @@ pub async fn sessions_follow_their_user(store: Arc<dyn Store>) {
     assert_eq!(purged, 1, "the other user's session, idle since t0");
     assert_eq!(store.session(&[2; 32]).await.unwrap(), None);
 }
+
+/// Failed sign-ins are counted per key within a window, newest kept, cleared on demand, and
+/// purged when old; keys never mix.
+pub async fn sign_in_failures_are_counted_per_key_and_expire(store: Arc<dyn Store>) {
+    let at = |s: i64| OperationDate::from_ticks(s * 10_000_000);
+    let (account, other) = ([1u8; 32], [2u8; 32]);
+    for s in [10, 20, 30, 40] {
+        store
+            .add_sign_in_failure(&account, at(s), at(0))
+            .await
+            .unwrap();
+    }
+    store
+        .add_sign_in_failure(&other, at(35), at(0))
+        .await
+        .unwrap();
+    let since = |s| store.sign_in_failures(&account, at(s), 10);
+    assert_eq!(since(0).await.unwrap(), [at(10), at(20), at(30), at(40)]);
+    assert_eq!(
+        since(25).await.unwrap(),
+        [at(30), at(40)],
+        "within the window"
+    );
+    let newest = store.sign_in_failures(&account, at(0), 2).await.unwrap();
+    assert_eq!(newest, [at(30), at(40)], "the newest, oldest first");
+    // A failure forgets its key's failures from before the window.
+    store
+        .add_sign_in_failure(&account, at(50), at(25))
+        .await
+        .unwrap();
+    assert_eq!(since(0).await.unwrap(), [at(30), at(40), at(50)]);
+    assert_eq!(store.purge_sign_in_failures(at(36)).await.unwrap(), 2);
+    assert_eq!(since(0).await.unwrap(), [at(40), at(50)]);
+    store.clear_sign_in_failures(&account).await.unwrap();
+    assert!(since(0).await.unwrap().is_empty());
+    assert!(
+        store
+            .sign_in_failures(&other, at(0), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "purged as old"
+    );
+}

@@ -76,8 +76,8 @@ fn by_id(records: &[AuditRecord]) -> Vec<AuditRecord> {
     sorted
 }
 
-/// What one handle creates — a partner, a key, a user, a session, a secret — the other
-/// finds; created at once through both, each exists once and a secret keeps one value.
+/// What one handle creates — a partner, a key, a user, a session, a secret, a failed
+/// sign-in — the other finds; created at once through both, each exists once and a secret keeps one value.
 pub async fn two_handles_share_partners_keys_users_sessions_and_secrets(
     first: Arc<dyn Store>,
     second: Arc<dyn Store>,
@@ -135,6 +135,21 @@ pub async fn two_handles_share_partners_keys_users_sessions_and_secrets(
         .unwrap();
     let session = second.session(&[3; 32]).await.unwrap().expect("a session");
     assert_eq!(session.user, created);
+    let failed = OperationDate::from_ticks(2_000);
+    first
+        .add_sign_in_failure(&[4; 32], failed, now)
+        .await
+        .unwrap();
+    second
+        .add_sign_in_failure(&[4; 32], failed, now)
+        .await
+        .unwrap();
+    let counted = first.sign_in_failures(&[4; 32], now, 10).await.unwrap();
+    assert_eq!(
+        counted.len(),
+        2,
+        "failures through either server count for both"
+    );
     assert!(second.set_disabled("same@example.com", true).await.unwrap());
     assert_eq!(
         first.session(&[3; 32]).await.unwrap(),

@@ -1,5 +1,4 @@
-//! People: passwords, sessions, sign-in throttling.
+//! People: sessions and sign-in throttling (passwords are `actlog_app::password`).
 
-pub mod password;
 pub mod session;
 pub mod throttle;

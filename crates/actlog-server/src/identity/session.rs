@@ -12,7 +12,7 @@ use jiff::SignedDuration;
 use actlog_domain::time::OperationDate;
 use actlog_store::Session;
 
-use crate::keys::{hash, random_bytes};
+use actlog_app::keys::{hash, random_bytes};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "actlog_session";

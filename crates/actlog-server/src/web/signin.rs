@@ -1,7 +1,6 @@
 //! `/sign-in` and `/sign-out`.
 
 use std::net::SocketAddr;
-use std::time::Instant;
 
 use askama::Template;
 use axum::Form;
@@ -16,11 +15,11 @@ use actlog_domain::catalog::Lang;
 
 use crate::auth::{MaybePrincipal, Principal};
 use crate::error::ApiError;
-use crate::identity::password;
 use crate::identity::session::{self, CSRF_COOKIE, new_token, same_secret};
-use crate::keys::hash;
 use crate::state::AppState;
 use crate::web::page::{self, Frame, render};
+use actlog_app::keys::hash;
+use actlog_app::password;
 
 /// The client's address, when the server knows it (not in tests without a socket).
 #[derive(Debug)]
@@ -157,10 +156,11 @@ pub async fn submit(
         ));
     }
     let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let now = Instant::now();
+    let now = state.clock.now();
+    let store = state.store.as_ref();
     let wait = [
-        state.account_failures.wait(&email, now),
-        state.address_failures.wait(&address, now),
+        state.account_failures.wait(store, &email, now).await?,
+        state.address_failures.wait(store, &address, now).await?,
     ]
     .into_iter()
     .flatten()
@@ -182,8 +182,8 @@ pub async fn submit(
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let password_ok = password::verify(input.password, stored_hash).await;
     let Some(user) = user.filter(|u| password_ok && !u.disabled) else {
-        state.account_failures.fail(&email, now);
-        state.address_failures.fail(&address, now);
+        state.account_failures.fail(store, &email, now).await?;
+        state.address_failures.fail(store, &address, now).await?;
         let error = Some(tr.t("sign-in-failed"));
         return Ok(form(
             &state,
@@ -195,7 +195,7 @@ pub async fn submit(
             None,
         ));
     };
-    state.account_failures.clear(&email);
+    state.account_failures.clear(store, &email).await?;
     // A new session id at every sign-in: a session id planted before sign-in is worthless.
     if let Some(old) = session::session_hash(&headers) {
         state.store.delete_session(&old).await?;
