@@ -102,6 +102,7 @@ macro_rules! conformance_tests {
             count_matches_a_full_walk,
             scan_streams_the_same_records_as_a_walk,
             batched_scans_stream_the_same_records_as_a_walk,
+            log_scans_follow_commit_order_and_skip,
             retried_batches_store_nothing_new,
             conflicting_batches_store_nothing_and_name_the_ids,
             duplicate_ids_inside_one_batch,

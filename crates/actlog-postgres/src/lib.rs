@@ -223,11 +223,22 @@ impl RecordReader for PgStore {
     }
 
     fn scan_batches(&self, partner: &str, query: &Query) -> BatchStream {
+        self.scan_any(partner, read::Scan::Query(query.clone()))
+    }
+
+    fn scan_log(&self, partner: &str, skip: u64) -> BatchStream {
+        self.scan_any(partner, read::Scan::Log { skip })
+    }
+}
+
+impl PgStore {
+    /// What `scan` names, in batches, on a connection of its own.
+    fn scan_any(&self, partner: &str, scan: read::Scan) -> BatchStream {
         let (pool, partners) = (self.pool.clone(), Arc::clone(&self.partners));
-        let (partner, query) = (partner.to_owned(), query.clone());
+        let partner = partner.to_owned();
         let started = async move {
             let client = pool.get().await.map_err(error::pool)?;
-            read::scan_batches(client, &partners, partner, query).await
+            read::scan_batches(client, &partners, partner, scan).await
         };
         futures::stream::once(started)
             .map(|opened| match opened {

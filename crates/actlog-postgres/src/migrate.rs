@@ -30,6 +30,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0002_sign_in_failures",
         sql: include_str!("../migrations/0002_sign_in_failures.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_records_by_seq",
+        sql: include_str!("../migrations/0003_records_by_seq.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold ("actlog" in ASCII).

@@ -133,27 +133,53 @@ pub(crate) async fn count(
 /// Records of one scan handed over together.
 const SCAN_BATCH: usize = 256;
 
-/// Every record `query` covers, newest first, in batches, on `client` (held until the stream
-/// ends or is dropped). The rows stream as the server sends them: memory does not depend on
-/// the scan's size (the connection's socket buffers are the only queue).
-pub(crate) async fn scan_batches(
-    client: Object,
-    partners: &Partners,
-    partner: String,
-    query: Query,
-) -> Result<impl Stream<Item = Result<RecordBatch, StoreError>> + Send + use<>, StoreError> {
-    let key = partners.find(&client, &partner).await?;
-    let rows = match key {
-        None => None,
-        Some(key) => {
+/// What a scan reads.
+#[derive(Debug, Clone)]
+pub(crate) enum Scan {
+    /// The records a query covers, newest first.
+    Query(Query),
+    /// Every record of the partner in commit order, after the first `skip`.
+    Log { skip: u64 },
+}
+
+/// The SQL and parameters of `scan` for partner key `key`.
+fn scan_sql(key: i64, scan: Scan) -> (String, Vec<crate::dialect::Param>) {
+    match scan {
+        Scan::Query(query) => {
             let w = Where::query(key, &query);
             let sql = format!(
                 "SELECT {} FROM records r WHERE {} ORDER BY r.operation_date DESC, r.seq DESC",
                 rows::COLUMNS,
                 w.sql
             );
+            (sql, w.params)
+        }
+        Scan::Log { skip } => {
+            let sql = format!(
+                "SELECT {} FROM records r WHERE r.partner = $1 ORDER BY r.seq OFFSET $2",
+                rows::COLUMNS
+            );
+            let skip = i64::try_from(skip).unwrap_or(i64::MAX);
+            (sql, vec![Box::new(key), Box::new(skip)])
+        }
+    }
+}
+
+/// Every record `scan` names, in batches, on `client` (held until the stream ends or is
+/// dropped). The rows stream as the server sends them: memory does not depend on the scan's
+/// size (the connection's socket buffers are the only queue).
+pub(crate) async fn scan_batches(
+    client: Object,
+    partners: &Partners,
+    partner: String,
+    scan: Scan,
+) -> Result<impl Stream<Item = Result<RecordBatch, StoreError>> + Send + use<>, StoreError> {
+    let key = partners.find(&client, &partner).await?;
+    let rows = match key {
+        None => None,
+        Some(key) => {
+            let (sql, params) = scan_sql(key, scan);
             let stmt = client.prepare_cached(&sql).await.map_err(db)?;
-            let params = w.params;
             let rows = client
                 .query_raw(
                     &stmt,

@@ -1,6 +1,6 @@
 //! Partners, API keys and deployment secrets: [`Tenancy`] for [`PgStore`].
 
-use actlog_store::{ApiKey, Scopes, StoreError, Tenancy};
+use actlog_store::{ApiKey, Scopes, StoreError, StoredApiKey, Tenancy};
 use async_trait::async_trait;
 
 use crate::PgStore;
@@ -63,6 +63,46 @@ impl Tenancy for PgStore {
             },
             label: r.get(4),
         }))
+    }
+
+    async fn partners(&self) -> Result<Vec<String>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT id FROM partners ORDER BY id COLLATE \"C\"", &[])
+            .await
+            .map_err(db)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn api_keys(&self) -> Result<Vec<StoredApiKey>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.secret_hash
+                 FROM api_keys k JOIN partners p ON p.pkey = k.partner
+                 ORDER BY p.id COLLATE \"C\", k.id COLLATE \"C\"",
+                &[],
+            )
+            .await
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let hash: Vec<u8> = r.get(5);
+                StoredApiKey {
+                    key: ApiKey {
+                        id: r.get(0),
+                        partner_id: r.get(1),
+                        scopes: Scopes {
+                            read: r.get(2),
+                            write: r.get(3),
+                        },
+                        label: r.get(4),
+                    },
+                    secret_hash: hash.try_into().unwrap_or([0; 32]),
+                }
+            })
+            .collect())
     }
 
     async fn secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {

@@ -214,4 +214,8 @@ impl RecordReader for SqliteStore {
     fn scan_batches(&self, partner: &str, query: &Query) -> BatchStream {
         scan::scan_batches(&self.scanners, partner, query)
     }
+
+    fn scan_log(&self, partner: &str, skip: u64) -> BatchStream {
+        scan::scan_any(&self.scanners, partner, scan::Scan::Log { skip })
+    }
 }

@@ -41,10 +41,24 @@ const SPARE: usize = AHEAD + 2;
 /// What the reading thread sends: a batch, or the error that ended the scan.
 type Sent = Result<RecordBatch, StoreError>;
 
+/// What a scan reads.
+#[derive(Debug, Clone)]
+pub(crate) enum Scan {
+    /// The records a query covers, newest first.
+    Query(Query),
+    /// Every record of the partner in commit order, after the first `skip`.
+    Log { skip: u64 },
+}
+
 /// Streams the records of `query` in batches (see the module docs).
 pub(crate) fn scan_batches(readers: &Arc<Readers>, partner: &str, query: &Query) -> BatchStream {
+    scan_any(readers, partner, Scan::Query(query.clone()))
+}
+
+/// Streams what `scan` names in batches (see the module docs).
+pub(crate) fn scan_any(readers: &Arc<Readers>, partner: &str, scan: Scan) -> BatchStream {
     let (tx, rx) = mpsc::channel::<Sent>(AHEAD);
-    let (readers, partner, query) = (Arc::clone(readers), partner.to_owned(), query.clone());
+    let (readers, partner, query) = (Arc::clone(readers), partner.to_owned(), scan);
     let start = async move {
         let mut lease = match readers.lease().await {
             Ok(lease) => lease,
@@ -83,22 +97,36 @@ fn read_batches(
     conn: &mut Connection,
     partners: &Partners,
     partner: &str,
-    query: &Query,
+    scan: &Scan,
     out: &mpsc::Sender<Sent>,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     let Some(key) = partners.find(&tx, partner)? else {
         return Ok(());
     };
-    let w = Where::query(key, query);
-    let sql = format!(
-        "SELECT {} FROM {} WHERE {} ORDER BY operation_date DESC, seq DESC",
-        rows::COLUMNS,
-        w.from,
-        w.sql
-    );
+    let (sql, params) = match scan {
+        Scan::Query(query) => {
+            let w = Where::query(key, query);
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {} ORDER BY operation_date DESC, seq DESC",
+                rows::COLUMNS,
+                w.from,
+                w.sql
+            );
+            (sql, w.params)
+        }
+        // `seq` is the rowid: the table's own order, which is commit order.
+        Scan::Log { skip } => {
+            let sql = format!(
+                "SELECT {} FROM records WHERE partner = ?1 ORDER BY seq LIMIT -1 OFFSET ?2",
+                rows::COLUMNS
+            );
+            let skip = i64::try_from(*skip).unwrap_or(i64::MAX);
+            (sql, vec![key.into(), skip.into()])
+        }
+    };
     let mut stmt = tx.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(w.params))?;
+    let mut rows = stmt.query(params_from_iter(params))?;
     let mut batcher = Batcher::new(out, partner);
     let read = (|| {
         while let Some(row) = rows.next()? {

@@ -1,6 +1,6 @@
 //! Partners, API keys and deployment secrets: [`Tenancy`] for [`SqliteStore`].
 
-use actlog_store::{ApiKey, Scopes, StoreError, Tenancy};
+use actlog_store::{ApiKey, Scopes, StoreError, StoredApiKey, Tenancy};
 use async_trait::async_trait;
 use rusqlite::OptionalExtension;
 
@@ -68,6 +68,42 @@ impl Tenancy for SqliteStore {
                     })
                 })
                 .optional()
+            })
+            .await
+    }
+
+    async fn partners(&self) -> Result<Vec<String>, StoreError> {
+        self.readers
+            .run(move |conn, _| {
+                let mut stmt = conn.prepare_cached("SELECT id FROM partners ORDER BY id")?;
+                stmt.query_map([], |r| r.get(0))?.collect()
+            })
+            .await
+    }
+
+    async fn api_keys(&self) -> Result<Vec<StoredApiKey>, StoreError> {
+        self.readers
+            .run(move |conn, _| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.secret_hash
+                     FROM api_keys k JOIN partners p ON p.pkey = k.partner ORDER BY p.id, k.id",
+                )?;
+                stmt.query_map([], |r| {
+                    let hash: Vec<u8> = r.get(5)?;
+                    Ok(StoredApiKey {
+                        key: ApiKey {
+                            id: r.get(0)?,
+                            partner_id: r.get(1)?,
+                            scopes: Scopes {
+                                read: r.get(2)?,
+                                write: r.get(3)?,
+                            },
+                            label: r.get(4)?,
+                        },
+                        secret_hash: hash.try_into().unwrap_or([0; 32]),
+                    })
+                })?
+                .collect()
             })
             .await
     }

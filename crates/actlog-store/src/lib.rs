@@ -175,6 +175,19 @@ pub trait RecordReader: Send + Sync {
             })
             .boxed()
     }
+
+    /// Every record of `partner` in the order the store committed them (its log order), after
+    /// skipping the first `skip`: what copying a deployment reads, so that the copy commits
+    /// them in the same order. Streamed in batches with bounded memory, as [`Self::scan_batches`].
+    fn scan_log(&self, partner: &str, skip: u64) -> BatchStream;
+}
+
+/// An API key as stored: its public part and the SHA-256 of its secret (what copying a
+/// deployment moves, so that the keys keep working).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredApiKey {
+    pub key: ApiKey,
+    pub secret_hash: [u8; 32],
 }
 
 /// Partners, API keys and deployment secrets.
@@ -188,6 +201,12 @@ pub trait Tenancy: Send + Sync {
 
     /// The key whose secret hashes to `secret_hash`.
     async fn api_key(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Every partner id, in byte order.
+    async fn partners(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Every API key, by partner then id.
+    async fn api_keys(&self) -> Result<Vec<StoredApiKey>, StoreError>;
 
     /// The deployment secret called `name`: stored on first use (`candidate`), the same for
     /// every server sharing the database afterwards.

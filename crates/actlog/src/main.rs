@@ -2,6 +2,7 @@
 
 mod apikey;
 mod config;
+mod copy;
 mod demo;
 mod export;
 mod import;
@@ -85,6 +86,16 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Copy a whole deployment (partners, keys, users, records) into another database, e.g.
+    /// from SQLite to PostgreSQL; run it again to resume an interrupted copy.
+    Copy {
+        /// The database to copy from.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The database to copy into (created and migrated as needed).
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
     /// Apply the database migrations and report the schema version.
     Migrate {
@@ -272,6 +283,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 database: db,
             } => user::disable(&database(db)?, email, *enable).await,
         },
+        Command::Copy { from, to } => {
+            copy::run(&DatabaseUrl::parse(from)?, &DatabaseUrl::parse(to)?).await
+        }
         Command::Migrate { database: db } => {
             let url = database(db)?;
             serve::open_store(&url).await?;

@@ -23,7 +23,8 @@ pub use identity::{
 };
 pub use pages::{
     batched_scans_stream_the_same_records_as_a_walk, count_matches_a_full_walk,
-    scan_streams_the_same_records_as_a_walk, walks_ignore_records_appended_during_the_walk,
+    log_scans_follow_commit_order_and_skip, scan_streams_the_same_records_as_a_walk,
+    walks_ignore_records_appended_during_the_walk,
     walks_return_every_record_once_at_every_page_size,
 };
 pub use records::{

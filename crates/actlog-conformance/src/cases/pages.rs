@@ -227,6 +227,30 @@ pub async fn batched_scans_stream_the_same_records_as_a_walk(store: Arc<dyn Stor
     );
 }
 
+/// `scan_log` returns a partner's records in the order they were appended (its commit order),
+/// whatever their dates, and skips exactly the first `skip`.
+pub async fn log_scans_follow_commit_order_and_skip(store: Arc<dyn Store>) {
+    let partner = "partner-log";
+    let records = DataSet::new(partner, "l", 47).take(900);
+    append_all(&*store, partner, &records, 300).await;
+    let others = DataSet::new("partner-other", "x", 48).take(50);
+    append_all(&*store, "partner-other", &others, 50).await;
+    let log = |skip| store_log(&*store, partner, skip);
+    assert_records(&log(0).await, &records, "the whole log");
+    assert_records(&log(601).await, &records[601..], "the log after 601");
+    assert!(log(900).await.is_empty(), "nothing after the end");
+    assert!(log(5_000).await.is_empty(), "nothing far after the end");
+}
+
+async fn store_log(store: &dyn Store, partner: &str, skip: u64) -> Vec<actlog_domain::AuditRecord> {
+    let mut batches = store.scan_log(partner, skip);
+    let mut out = Vec::new();
+    while let Some(batch) = batches.next().await {
+        out.extend(batch.expect("a batch").into_records());
+    }
+    out
+}
+
 fn window_query() -> Query {
     Query {
         window: window_of_data(),

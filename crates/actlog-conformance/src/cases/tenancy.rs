@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use actlog_store::{ApiKey, Scopes, Store};
+use actlog_store::{ApiKey, Scopes, Store, StoredApiKey};
 
 /// A partner is created once; keys are found by their secret's hash, with their partner and
 /// scopes; a deployment secret keeps its first value for ever.
@@ -40,8 +40,23 @@ pub async fn partners_api_keys_and_secrets(store: Arc<dyn Store>) {
         label: String::new(),
     };
     let (read_hash, write_hash) = ([7u8; 32], [0u8; 32]);
-    store.add_api_key(&reader, &read_hash).await.unwrap();
     store.add_api_key(&writer, &write_hash).await.unwrap();
+    store.add_api_key(&reader, &read_hash).await.unwrap();
+    let listed = store.api_keys().await.unwrap();
+    let stored = |key: &ApiKey, hash: [u8; 32]| StoredApiKey {
+        key: key.clone(),
+        secret_hash: hash,
+    };
+    assert_eq!(
+        listed,
+        [stored(&reader, read_hash), stored(&writer, write_hash)],
+        "keys listed by partner, with their hashes"
+    );
+    assert_eq!(
+        store.partners().await.unwrap(),
+        ["Partner-T", "partner-t", "partner-u"],
+        "partners in byte order"
+    );
     assert_eq!(store.api_key(&read_hash).await.unwrap(), Some(reader));
     assert_eq!(store.api_key(&write_hash).await.unwrap(), Some(writer));
     let mut unknown = read_hash;
