@@ -190,14 +190,7 @@ async fn store_jobs(
     tx.batch_execute("SET LOCAL synchronous_commit = on")
         .await
         .map_err(db)?;
-    let mut size: i64 = tx
-        .query_one(
-            "SELECT size FROM partner_logs WHERE partner = $1 FOR UPDATE",
-            &[&key],
-        )
-        .await
-        .map_err(db)?
-        .get(0);
+    let mut size = lock_log(&tx, key).await?;
     let before = size;
     for batch in batches {
         let (report, fresh) = match check(&tx, key, partner, batch).await? {
@@ -220,6 +213,22 @@ async fn store_jobs(
         .map_err(db)?;
     }
     tx.commit().await.map_err(db)
+}
+
+/// Locks partner key `key`'s log row until the transaction ends; the log's size. A partner
+/// whose log row is missing (created by an older path) gets one.
+async fn lock_log(tx: &deadpool_postgres::Transaction<'_>, key: i64) -> Result<i64, StoreError> {
+    let lock = "SELECT size FROM partner_logs WHERE partner = $1 FOR UPDATE";
+    if let Some(row) = tx.query_opt(lock, &[&key]).await.map_err(db)? {
+        return Ok(row.get(0));
+    }
+    tx.execute(
+        "INSERT INTO partner_logs (partner) VALUES ($1) ON CONFLICT (partner) DO NOTHING",
+        &[&key],
+    )
+    .await
+    .map_err(db)?;
+    Ok(tx.query_one(lock, &[&key]).await.map_err(db)?.get(0))
 }
 
 /// Sorts a batch into records to store and retries; a conflict when an id is already stored

@@ -1,13 +1,15 @@
 //! `actlog copy --from URL --to URL`: moves a deployment between databases (SQLite ⇄
 //! PostgreSQL): partners, API keys (by their hashes, so they keep working), users with their
-//! password hashes, roles and preferences, the continuation-token key, and every record.
+//! password hashes, roles and preferences, and every record.
 //!
 //! Records are read from the source in its commit order and appended to the target in the
 //! same order, a batch at a time, so the target numbers them alike. Appends are idempotent by
 //! id, so an interrupted copy is resumed by running it again: it skips what the target already
 //! holds of each partner (re-sending a small overlap, and checking it matches) and goes on.
 //! It ends with a count of every partner on both sides. Browser sessions and failed sign-ins
-//! are not copied: users sign in again on the new deployment.
+//! are not copied: users sign in again on the new deployment. Nor is the continuation-token
+//! key: a token names positions in its own database, so the target refuses the source's
+//! tokens as unknown rather than misreading them; clients start their walk again.
 
 use std::sync::Arc;
 
@@ -51,7 +53,6 @@ pub async fn run(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<()> {
     for partner in &partners {
         target.ensure_partner(partner).await?;
     }
-    copy_secret(source.as_ref(), target.as_ref()).await?;
     let keys = copy_keys(source.as_ref(), target.as_ref()).await?;
     let users = copy_users(source.as_ref(), target.as_ref()).await?;
     let mut copied = Vec::new();
@@ -84,22 +85,6 @@ pub async fn run(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<()> {
         );
     }
     println!("  every partner's count matches");
-    Ok(())
-}
-
-/// The continuation-token key, so that tokens handed out before the move still work (unless
-/// the target already has its own).
-async fn copy_secret(source: &dyn Store, target: &dyn Store) -> anyhow::Result<()> {
-    let name = "cursor-key";
-    let value = source
-        .secret(name, actlog_app::keys::random_bytes::<32>().to_vec())
-        .await?;
-    if target.secret(name, value.clone()).await? != value {
-        eprintln!(
-            "note: the target has a continuation-token key of its own: paging links handed out \
-             by the source will not work there"
-        );
-    }
     Ok(())
 }
 
