@@ -1,5 +1,9 @@
 //! Monthly partitions of `records`, created ahead of time and on demand.
 //!
+//! Months from 2000 to 2099 have a partition each; earlier and later instants (which no real
+//! audit record has, but any client may send) share one partition at each end, so that no
+//! batch can make more than 1,202 partitions however its dates are spread.
+//!
 //! A partition is created under a transaction-scoped advisory lock, as a plain table then
 //! attached (`ATTACH PARTITION` takes a lock that reads and inserts do not wait for, where
 //! `CREATE TABLE … PARTITION OF` would wait for every running export), so that several servers
@@ -19,15 +23,22 @@ use crate::error::db;
 /// The advisory lock namespace of partition creation (the month is the second key).
 const PARTITION_LOCK: i32 = 0x7061_7274; // "part"
 
-/// A month, as `year * 12 + month - 1`.
+/// A month, as `year * 12 + month - 1`; [`EARLY`] stands for every instant before 2000 and
+/// [`LATE`] for every instant from 2100 on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct Month(i32);
 
+/// The partition of everything before January 2000.
+const EARLY: Month = Month(2000 * 12 - 1);
+/// The partition of everything from January 2100.
+const LATE: Month = Month(2100 * 12);
+
 impl Month {
-    /// The month `at` falls in (UTC).
+    /// The partition's month `at` falls in (UTC).
     pub(crate) fn of(at: OperationDate) -> Month {
         let date = at.timestamp().to_zoned(TimeZone::UTC).date();
-        Month(i32::from(date.year()) * 12 + i32::from(date.month()) - 1)
+        let month = Month(i32::from(date.year()) * 12 + i32::from(date.month()) - 1);
+        month.clamp(EARLY, LATE)
     }
 
     fn year_month(self) -> (i16, i8) {
@@ -37,10 +48,16 @@ impl Month {
         )
     }
 
-    /// The partition's table name, `records_pYYYYMM`.
+    /// The partition's table name, `records_pYYYYMM` (or the two ends').
     fn table(self) -> String {
-        let (year, month) = self.year_month();
-        format!("records_p{year:04}{month:02}")
+        match self {
+            EARLY => "records_before_2000".to_owned(),
+            LATE => "records_from_2100".to_owned(),
+            _ => {
+                let (year, month) = self.year_month();
+                format!("records_p{year:04}{month:02}")
+            }
+        }
     }
 
     /// The first tick of the month; `None` past the last representable month.
@@ -51,16 +68,14 @@ impl Month {
         OperationDate::from_timestamp(zoned.timestamp()).map(|d| d.ticks())
     }
 
-    /// `FROM (…) TO (…)` of the partition: the month's ticks, open-ended at either end of the
-    /// representable range.
+    /// `FROM (…) TO (…)` of the partition: the month's ticks, open-ended at either end.
     fn bounds(self) -> String {
-        let bound = |m: Month| m.start().map_or("MAXVALUE".to_owned(), |t| t.to_string());
-        let lower = if self.start().is_some() {
-            bound(self)
-        } else {
-            "MINVALUE".to_owned()
-        };
-        format!("FROM ({lower}) TO ({})", bound(Month(self.0 + 1)))
+        let start = |m: Month| m.start().map_or("MAXVALUE".to_owned(), |t| t.to_string());
+        match self {
+            EARLY => format!("FROM (MINVALUE) TO ({})", start(Month(EARLY.0 + 1))),
+            LATE => format!("FROM ({}) TO (MAXVALUE)", start(LATE)),
+            _ => format!("FROM ({}) TO ({})", start(self), start(Month(self.0 + 1))),
+        }
     }
 
     pub(crate) fn next(self) -> Month {
@@ -83,10 +98,10 @@ impl Partitions {
     ) -> Result<(), StoreError> {
         let missing: Vec<Month> = {
             let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            // Past the last representable month there is nothing to store.
             let mut missing: Vec<Month> = months
                 .into_iter()
-                .filter(|m| m.start().is_some() && !known.contains(m))
+                .map(|m| m.clamp(EARLY, LATE))
+                .filter(|m| !known.contains(m))
                 .collect();
             missing.sort();
             missing.dedup();
@@ -146,11 +161,26 @@ mod tests {
             format!("FROM ({}) TO ({})", start.ticks(), end.ticks())
         );
         assert_eq!(Month::of(end), month.next());
-        assert_eq!(Month::of(OperationDate::MIN).table(), "records_p000101");
+        let year_2000 = OperationDate::parse_rfc3339("2000-01-01T00:00:00Z").unwrap();
+        let year_2100 = OperationDate::parse_rfc3339("2100-01-01T00:00:00Z").unwrap();
+        let early = Month::of(OperationDate::MIN);
+        assert_eq!(
+            early,
+            Month::of(OperationDate::from_ticks(year_2000.ticks() - 1))
+        );
+        assert_eq!(early.table(), "records_before_2000");
+        let to_2000 = format!("FROM (MINVALUE) TO ({})", year_2000.ticks());
+        assert_eq!(early.bounds(), to_2000);
+        assert_eq!(Month::of(year_2000).table(), "records_p200001");
+        let late = Month::of(OperationDate::MAX);
+        assert_eq!(late, Month::of(year_2100));
+        assert_eq!(late.table(), "records_from_2100");
+        let from_2100 = format!("FROM ({}) TO (MAXVALUE)", year_2100.ticks());
+        assert_eq!(late.bounds(), from_2100);
+        let last = Month::of(OperationDate::from_ticks(year_2100.ticks() - 1));
         assert!(
-            Month::of(OperationDate::MAX)
-                .bounds()
-                .ends_with("TO (MAXVALUE)")
+            last.bounds()
+                .ends_with(&format!("TO ({})", year_2100.ticks()))
         );
     }
 }

@@ -5,23 +5,22 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{BIN, actlog, all_records, text};
+use common::{BIN, TestDb, actlog, all_records, text};
 
 const SAMPLE: &str = "../actlog-server/tests/fixtures/partner-center-sample-response.json";
 const SAMPLE_PARTNER: &str = "3b33e682-00c3-41ee-9dd2-a548adf56438";
 
 #[tokio::test]
 async fn importing_the_partner_center_sample_twice_stores_it_once_field_for_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.db");
-    let db = format!("sqlite://{}", path.display());
+    let test_db = TestDb::new();
+    let db = test_db.url();
     let first = actlog(&[
         "import",
         SAMPLE,
         "--partner",
         SAMPLE_PARTNER,
         "--database",
-        &db,
+        db,
     ]);
     assert!(first.status.success(), "{}", text(&first));
     assert!(text(&first).contains("2 stored"), "{}", text(&first));
@@ -31,7 +30,7 @@ async fn importing_the_partner_center_sample_twice_stores_it_once_field_for_fiel
         "--partner",
         SAMPLE_PARTNER,
         "--database",
-        &db,
+        db,
     ]);
     assert!(
         text(&again).contains("0 stored, 2 already present"),
@@ -41,7 +40,7 @@ async fn importing_the_partner_center_sample_twice_stores_it_once_field_for_fiel
 
     let sample: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(SAMPLE).unwrap()).unwrap();
-    let mut stored = all_records(&path, SAMPLE_PARTNER).await;
+    let mut stored = all_records(&test_db, SAMPLE_PARTNER).await;
     for record in &mut stored {
         let id = record.as_object_mut().unwrap().remove("id").unwrap();
         assert!(id.as_str().unwrap().starts_with("imp-"));
@@ -57,24 +56,24 @@ async fn a_file_with_a_bad_line_imports_nothing_and_names_the_line() {
         r#"{"id":"1","operationType":"create_order","operationDate":"2026-01-01T00:00:00Z"}"#;
     let bad = r#"{"id":"2","operationType":"create_order","operationDate":"01/01/2026"}"#;
     std::fs::write(&file, format!("{good}\n\n{bad}\n{good}\n")).unwrap();
-    let path = dir.path().join("a.db");
+    let db = TestDb::new();
     let out = actlog(&[
         "import",
         file.to_str().unwrap(),
         "--partner",
         "p1",
         "--database",
-        &format!("sqlite://{}", path.display()),
+        db.url(),
     ]);
     assert!(!out.status.success());
     assert!(text(&out).contains("line 3"), "{}", text(&out));
-    assert!(!path.exists() || all_records(&path, "p1").await.is_empty());
+    assert!(!db.exists() || all_records(&db, "p1").await.is_empty());
 }
 
 #[test]
 fn apikey_create_prints_the_key_last_and_refuses_unknown_scopes() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("a.db").display());
+    let test_db = TestDb::new();
+    let db = test_db.url();
     let out = actlog(&[
         "apikey",
         "create",
@@ -83,7 +82,7 @@ fn apikey_create_prints_the_key_last_and_refuses_unknown_scopes() {
         "--scopes",
         "read,write",
         "--database",
-        &db,
+        db,
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let last = String::from_utf8(out.stdout)
@@ -101,7 +100,7 @@ fn apikey_create_prints_the_key_last_and_refuses_unknown_scopes() {
         "--scopes",
         "admin",
         "--database",
-        &db,
+        db,
     ]);
     assert!(!bad.status.success());
     assert!(text(&bad).contains("admin"), "{}", text(&bad));
@@ -120,6 +119,8 @@ fn bad_settings_are_explained() {
         "sqlite://x.db",
     ]);
     assert!(text(&out).contains("ADDR:PORT"), "{}", text(&out));
+    // Where settings come from, not a backend: the file database makes "the database named in
+    // the settings file was used" visible, whatever ACTLOG_TEST_BACKEND says.
     let example = actlog(&["config", "example"]);
     assert!(example.status.success());
     let dir = tempfile::tempdir().unwrap();

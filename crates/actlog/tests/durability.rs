@@ -1,67 +1,12 @@
 //! Nothing acknowledged is lost: the server is killed with SIGKILL during sustained concurrent
 //! ingest, and every record it acknowledged is in the database afterwards.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actlog_sqlite::{SqliteOptions, SqliteStore};
-use actlog_store::RecordReader;
-
-const BIN: &str = env!("CARGO_BIN_EXE_actlog");
-
-fn create_key(db: &str) -> String {
-    let out = Command::new(BIN)
-        .args([
-            "apikey",
-            "create",
-            "--partner",
-            "p1",
-            "--scopes",
-            "read,write",
-            "--database",
-            db,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_owned()
-}
-
-/// Starts `actlog serve` on a free port; returns the child and its base URL.
-fn start_server(db: &str) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--database", db, "--listen", "127.0.0.1:0"])
-        .env("ACTLOG_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = lines
-        .next()
-        .expect("the server prints its address")
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("an address")
-        .to_owned();
-    (child, url)
-}
+use common::{Server, TestDb, create_key};
 
 fn batch(client: usize, n: usize, size: usize) -> (Vec<String>, String) {
     let ids: Vec<String> = (0..size).map(|i| format!("c{client}-b{n}-r{i}")).collect();
@@ -79,15 +24,17 @@ fn batch(client: usize, n: usize, size: usize) -> (Vec<String>, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("actlog.db");
-    let db = format!("sqlite://{}", path.display());
-    let key = create_key(&db);
-    let (mut child, url) = start_server(&db);
+    let db = TestDb::new();
+    let key = create_key(db.url(), "p1");
+    let mut server = Server::start(db.url(), None);
+    let url = server.url.clone();
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop_at = Instant::now() + Duration::from_millis(1_500);
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let mut tasks = Vec::new();
     for c in 0..32 {
         let (client, url, key, acknowledged) = (
@@ -118,8 +65,7 @@ async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_record() {
         }));
     }
     tokio::time::sleep_until(stop_at.into()).await;
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    server.kill(); // SIGKILL
     for task in tasks {
         task.await.unwrap();
     }
@@ -130,11 +76,11 @@ async fn sigkill_during_concurrent_ingest_loses_no_acknowledged_record() {
         "too little ingest to prove anything: {}",
         acknowledged.len()
     );
-    assert_all_present(&path, &acknowledged).await;
+    assert_all_present(&db, &acknowledged).await;
 }
 
-async fn assert_all_present(path: &Path, ids: &[String]) {
-    let store = SqliteStore::open(path, SqliteOptions::default()).unwrap();
+async fn assert_all_present(db: &TestDb, ids: &[String]) {
+    let store = db.open().await;
     let mut missing = Vec::new();
     for id in ids {
         if store.get("p1", id).await.unwrap().is_none() {

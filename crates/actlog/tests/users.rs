@@ -6,12 +6,10 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use actlog_app::password;
 use actlog_domain::roles::Role;
-use actlog_server::identity::password;
-use actlog_sqlite::{SqliteOptions, SqliteStore};
-use actlog_store::Identity;
 
-use common::{BIN, actlog, text};
+use common::{BIN, TestDb, actlog, text};
 
 /// Runs `actlog` with `stdin` piped in.
 fn actlog_with_input(args: &[&str], stdin: &str) -> Output {
@@ -32,16 +30,14 @@ fn actlog_with_input(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-async fn stored(path: &std::path::Path, email: &str) -> Option<actlog_store::User> {
-    let store = SqliteStore::open(path, SqliteOptions::default()).unwrap();
-    store.user_by_email(email).await.unwrap()
+async fn stored(db: &TestDb, email: &str) -> Option<actlog_store::User> {
+    db.open().await.user_by_email(email).await.unwrap()
 }
 
 #[tokio::test]
 async fn users_are_added_listed_given_roles_and_disabled() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.db");
-    let db = format!("sqlite://{}", path.display());
+    let test_db = TestDb::new();
+    let db = test_db.url().to_owned();
     let email = "Giulia.Rossi@partner.example";
 
     let added = actlog_with_input(
@@ -62,7 +58,7 @@ async fn users_are_added_listed_given_roles_and_disabled() {
         "a long enough secret\n",
     );
     assert!(added.status.success(), "{}", text(&added));
-    let user = stored(&path, email).await.expect("the user is stored");
+    let user = stored(&test_db, email).await.expect("the user is stored");
     assert_eq!(user.partner_id, "p1");
     assert_eq!(
         user.email,
@@ -120,20 +116,20 @@ async fn users_are_added_listed_given_roles_and_disabled() {
     ]);
     assert!(changed.status.success(), "{}", text(&changed));
     assert_eq!(
-        stored(&path, email).await.unwrap().roles,
+        stored(&test_db, email).await.unwrap().roles,
         [Role::ReportViewer]
     );
 
     let none = actlog(&["user", "set-roles", "--database", &db, "--email", email]);
     assert!(none.status.success(), "{}", text(&none));
     assert!(
-        stored(&path, email).await.unwrap().roles.is_empty(),
+        stored(&test_db, email).await.unwrap().roles.is_empty(),
         "no role at all is a state too"
     );
 
     let disabled = actlog(&["user", "disable", "--database", &db, "--email", email]);
     assert!(disabled.status.success(), "{}", text(&disabled));
-    assert!(stored(&path, email).await.unwrap().disabled);
+    assert!(stored(&test_db, email).await.unwrap().disabled);
     let enabled = actlog(&[
         "user",
         "disable",
@@ -144,14 +140,13 @@ async fn users_are_added_listed_given_roles_and_disabled() {
         "--enable",
     ]);
     assert!(enabled.status.success());
-    assert!(!stored(&path, email).await.unwrap().disabled);
+    assert!(!stored(&test_db, email).await.unwrap().disabled);
 }
 
 #[tokio::test]
 async fn bad_input_is_explained_and_stores_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.db");
-    let db = format!("sqlite://{}", path.display());
+    let test_db = TestDb::new();
+    let db = test_db.url().to_owned();
     let add = |email: &str, role: &str, secret: &str| {
         actlog_with_input(
             &[
@@ -211,10 +206,10 @@ async fn bad_input_is_explained_and_stores_nothing() {
     assert!(!missing.status.success());
     assert!(text(&missing).contains("no user"), "{}", text(&missing));
 
-    if path.exists() {
+    if test_db.exists() {
         for email in ["a@partner.example", "b@partner.example", "nobody"] {
             assert!(
-                stored(&path, email).await.is_none(),
+                stored(&test_db, email).await.is_none(),
                 "{email} was not stored"
             );
         }

@@ -1,4 +1,5 @@
-//! The HTTP API against a real SQLite store: ingest, query, access, and every bad input.
+//! The HTTP API against a real store (SQLite, or PostgreSQL with `ACTLOG_TEST_BACKEND=postgres`):
+//! ingest, query, access, and every bad input.
 
 mod access;
 mod export;

@@ -1,4 +1,5 @@
-//! A real server over a real SQLite file, driven without a socket.
+//! A real server over a real store, driven without a socket. The store is a SQLite file, or a
+//! scratch PostgreSQL database with `ACTLOG_TEST_BACKEND=postgres`.
 
 #![allow(dead_code)]
 
@@ -13,6 +14,8 @@ use tower::ServiceExt;
 
 use actlog_domain::roles::Role;
 use actlog_domain::time::OperationDate;
+use actlog_postgres::scratch::ScratchDatabase;
+use actlog_postgres::{PgOptions, PgStore};
 use actlog_server::{AppState, Clock, Limits, ServerConfig};
 use actlog_sqlite::{SqliteOptions, SqliteStore};
 use actlog_store::{NewUser, Scopes, Store};
@@ -31,7 +34,60 @@ pub struct TestApp {
     pub app: Router,
     pub store: Arc<dyn Store>,
     pub clock: Arc<TestClock>,
-    _dir: tempfile::TempDir,
+    /// Keeps the database alive; declared last, so it goes after the store.
+    _db: TestDatabase,
+}
+
+/// The store backend under test, from `ACTLOG_TEST_BACKEND`: `sqlite` (the default) or
+/// `postgres`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_env() -> Backend {
+        match std::env::var("ACTLOG_TEST_BACKEND") {
+            Err(std::env::VarError::NotPresent) => Backend::Sqlite,
+            Ok(name) if name.is_empty() || name == "sqlite" => Backend::Sqlite,
+            Ok(name) if name == "postgres" => Backend::Postgres,
+            Ok(name) => panic!("ACTLOG_TEST_BACKEND={name}: write sqlite or postgres"),
+            Err(e) => panic!("ACTLOG_TEST_BACKEND: {e}"),
+        }
+    }
+}
+
+/// What a test's database lives in; dropping it removes the database.
+#[derive(Debug)]
+pub enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres(ScratchDatabase),
+}
+
+/// A new, empty store of the backend under test, and the database it lives in.
+pub async fn fresh_store() -> (Arc<dyn Store>, TestDatabase) {
+    match Backend::from_env() {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("actlog.db");
+            let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+            (Arc::new(store), TestDatabase::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let db = ScratchDatabase::create()
+                .await
+                .expect("a scratch PostgreSQL database");
+            let options = PgOptions {
+                connections: 4,
+                ..Default::default()
+            };
+            let store = PgStore::open(db.url(), options)
+                .await
+                .unwrap_or_else(|e| panic!("cannot open {}: {e}", db.url()));
+            (Arc::new(store), TestDatabase::Postgres(db))
+        }
+    }
 }
 
 pub struct Reply {
@@ -65,10 +121,7 @@ impl TestApp {
     }
 
     pub async fn configured(config: ServerConfig, now: &str) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("actlog.db");
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+        let (store, db) = fresh_store().await;
         let clock = Arc::new(TestClock(std::sync::Mutex::new(
             OperationDate::parse_rfc3339(now).unwrap(),
         )));
@@ -79,7 +132,7 @@ impl TestApp {
             app: actlog_server::app(state),
             store,
             clock,
-            _dir: dir,
+            _db: db,
         }
     }
 
@@ -91,8 +144,8 @@ impl TestApp {
 
     /// A new key for `partner` with `scopes` ("read", "write", "read,write").
     pub async fn key(&self, partner: &str, scopes: &str) -> String {
-        let scopes: Scopes = actlog_server::keys::parse_scopes(scopes).unwrap();
-        actlog_server::keys::create(self.store.as_ref(), partner, scopes, "test")
+        let scopes: Scopes = actlog_app::keys::parse_scopes(scopes).unwrap();
+        actlog_app::keys::create(self.store.as_ref(), partner, scopes, "test")
             .await
             .unwrap()
             .1
@@ -149,7 +202,7 @@ impl TestApp {
 
     /// Creates a user with `roles` and the password [`PASSWORD`].
     pub async fn user(&self, partner: &str, email: &str, roles: &[Role]) {
-        let hash = actlog_server::identity::password::hash(PASSWORD.to_owned()).await;
+        let hash = actlog_app::password::hash(PASSWORD.to_owned()).await;
         let user = NewUser {
             partner_id: partner.into(),
             email: email.into(),

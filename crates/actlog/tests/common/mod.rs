@@ -1,14 +1,20 @@
-//! What the command-line tests share: running the binary, reading its output, and reading
-//! back what it stored.
+//! What the command-line tests share: running the binary, reading its output, the test's own
+//! database (of the backend `ACTLOG_TEST_BACKEND` names), reading back what it stored, and
+//! running `actlog serve`.
 
 #![allow(dead_code)]
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
 
 use actlog_domain::query::{PageRequest, Query, Window};
 use actlog_domain::time::OperationDate;
+use actlog_postgres::scratch::ScratchDatabase;
+use actlog_postgres::{PgOptions, PgStore};
 use actlog_sqlite::{SqliteOptions, SqliteStore};
-use actlog_store::RecordReader;
+use actlog_store::Store;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_actlog");
 
@@ -30,9 +36,126 @@ pub fn text(out: &Output) -> String {
     )
 }
 
-/// Every record of `partner` in the database at `path`, newest first, as the API returns them.
-pub async fn all_records(path: &std::path::Path, partner: &str) -> Vec<serde_json::Value> {
-    let store = SqliteStore::open(path, SqliteOptions::default()).unwrap();
+/// The store backend under test, from `ACTLOG_TEST_BACKEND`: `sqlite` (the default) or
+/// `postgres`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_env() -> Backend {
+        match std::env::var("ACTLOG_TEST_BACKEND") {
+            Err(std::env::VarError::NotPresent) => Backend::Sqlite,
+            Ok(name) if name.is_empty() || name == "sqlite" => Backend::Sqlite,
+            Ok(name) if name == "postgres" => Backend::Postgres,
+            Ok(name) => panic!("ACTLOG_TEST_BACKEND={name}: write sqlite or postgres"),
+            Err(e) => panic!("ACTLOG_TEST_BACKEND: {e}"),
+        }
+    }
+}
+
+/// A test's own, fresh database: `a.db` in a temporary directory, or a scratch PostgreSQL
+/// database, removed when this is dropped.
+#[derive(Debug)]
+pub struct TestDb {
+    url: String,
+    place: Place,
+}
+
+#[derive(Debug)]
+enum Place {
+    Sqlite {
+        path: PathBuf,
+        _dir: tempfile::TempDir,
+    },
+    Postgres(ScratchDatabase),
+}
+
+impl TestDb {
+    /// A database of the backend under test.
+    pub fn new() -> TestDb {
+        match Backend::from_env() {
+            Backend::Sqlite => TestDb::sqlite(),
+            Backend::Postgres => TestDb::postgres(),
+        }
+    }
+
+    /// A SQLite file, not created yet.
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        TestDb {
+            url: format!("sqlite://{}", path.display()),
+            place: Place::Sqlite { path, _dir: dir },
+        }
+    }
+
+    /// An empty scratch PostgreSQL database; an unreachable server fails the test.
+    pub fn postgres() -> TestDb {
+        // On a thread with a runtime of its own, so that sync and async tests alike can call it.
+        let db = std::thread::spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(ScratchDatabase::create())
+        })
+        .join()
+        .unwrap()
+        .expect("a scratch PostgreSQL database");
+        TestDb {
+            url: db.url().to_owned(),
+            place: Place::Postgres(db),
+        }
+    }
+
+    /// The URL to pass as `--database`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether there is a database to read back: a SQLite file appears on first use, so a
+    /// command that failed early may leave none; a scratch PostgreSQL database always exists.
+    pub fn exists(&self) -> bool {
+        match &self.place {
+            Place::Sqlite { path, .. } => path.exists(),
+            Place::Postgres(_) => true,
+        }
+    }
+
+    /// The SQLite file, if that is the backend.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &self.place {
+            Place::Sqlite { path, .. } => Some(path),
+            Place::Postgres(_) => None,
+        }
+    }
+
+    /// The store, opened (and migrated) as the binary opens it.
+    pub async fn open(&self) -> Arc<dyn Store> {
+        match &self.place {
+            Place::Sqlite { path, .. } => {
+                Arc::new(SqliteStore::open(path, SqliteOptions::default()).unwrap())
+            }
+            Place::Postgres(db) => {
+                let options = PgOptions {
+                    connections: 4,
+                    ..Default::default()
+                };
+                let store = PgStore::open(db.url(), options)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot open {}: {e}", db.url()));
+                Arc::new(store)
+            }
+        }
+    }
+}
+
+/// Every record of `partner` in `db`, newest first, as the API returns them.
+pub async fn all_records(db: &TestDb, partner: &str) -> Vec<serde_json::Value> {
+    let store = db.open().await;
     let request = PageRequest {
         query: Query {
             window: Window {
@@ -50,4 +173,78 @@ pub async fn all_records(path: &std::path::Path, partner: &str) -> Vec<serde_jso
         .iter()
         .map(|r| serde_json::to_value(r).unwrap())
         .collect()
+}
+
+/// A new read+write API key of `partner`, made with `actlog apikey create`.
+pub fn create_key(db: &str, partner: &str) -> String {
+    let out = actlog(&[
+        "apikey",
+        "create",
+        "--partner",
+        partner,
+        "--scopes",
+        "read,write",
+        "--database",
+        db,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// A running `actlog serve`, killed (SIGKILL) when dropped.
+#[derive(Debug)]
+pub struct Server {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Server {
+    /// Starts `actlog [--config CONFIG] serve --database DB` on a free port, once it has said
+    /// where it listens.
+    pub fn start(db: &str, config: Option<&Path>) -> Server {
+        let mut command = Command::new(BIN);
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
+        let mut child = command
+            .args(["serve", "--database", db, "--listen", "127.0.0.1:0"])
+            .env("ACTLOG_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = lines
+            .next()
+            .expect("the server prints its address")
+            .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("an address in {line:?}"))
+            .trim_end_matches('/')
+            .to_owned();
+        // Keeps reading, so that nothing the server prints later meets a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, url }
+    }
+
+    /// SIGKILL, and waits for the process to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
