@@ -1,0 +1,109 @@
+//! Servers starting together on one empty database: the schema is migrated once, every server
+//! opens, and the partitions their first records need are created once, whatever the year.
+
+use std::sync::Arc;
+
+use actlog_domain::query::{Query, Window};
+use actlog_domain::{AuditRecord, OperationDate};
+use actlog_postgres::scratch::ScratchDatabase;
+use actlog_postgres::{PgOptions, PgStore};
+use actlog_store::Store;
+
+fn record(id: &str, date: &str) -> AuditRecord {
+    let json =
+        format!(r#"{{"id":"{id}","operationType":"create_order","operationDate":"{date}"}}"#);
+    actlog_domain::ingest::parse_record(&json, "p", &mut || unreachable!()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eight_servers_starting_at_once_migrate_once_and_share_new_partitions() {
+    let db = ScratchDatabase::create().await.unwrap();
+    let options = PgOptions {
+        connections: 3,
+        writers: 1,
+        ..PgOptions::default()
+    };
+    let opening: Vec<_> = (0..8)
+        .map(|_| {
+            let url = db.url().to_owned();
+            tokio::spawn(async move { PgStore::open(&url, options).await })
+        })
+        .collect();
+    let mut stores: Vec<Arc<dyn Store>> = Vec::new();
+    for open in opening {
+        stores.push(Arc::new(open.await.unwrap().expect("every server opens")));
+    }
+    // Records of 2017, of far-off years and of the year 1, sent by every server at once: each
+    // needs a partition nobody made ahead.
+    let dates = [
+        "2017-06-01T12:00:00Z",
+        "2017-07-31T23:59:59.9999999Z",
+        "1999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+        "2150-03-01T00:00:00Z",
+    ];
+    let appends: Vec<_> = stores
+        .iter()
+        .enumerate()
+        .map(|(n, store)| {
+            let store = Arc::clone(store);
+            let batch: Vec<AuditRecord> = dates
+                .iter()
+                .enumerate()
+                .map(|(i, d)| record(&format!("s{n}-{i}"), d))
+                .collect();
+            tokio::spawn(async move { store.append("p", batch).await })
+        })
+        .collect();
+    for append in appends {
+        append.await.unwrap().expect("every append succeeds");
+    }
+    let everything = Query {
+        window: Window {
+            start: OperationDate::MIN,
+            end: None,
+        },
+        filter: None,
+    };
+    for store in &stores {
+        assert_eq!(store.count("p", &everything).await.unwrap(), 8 * 5);
+    }
+    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let applied: i64 = client
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let versions: i64 = client
+        .query_one("SELECT count(DISTINCT version) FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(applied, versions, "each migration applied once");
+    let partitions: Vec<String> = client
+        .query(
+            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             JOIN pg_class p ON p.oid = i.inhparent
+             WHERE p.relname = 'records' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for wanted in [
+        "records_p201706",
+        "records_p201707",
+        "records_before_2000",
+        "records_from_2100",
+    ] {
+        assert!(
+            partitions.iter().any(|p| p == wanted),
+            "{wanted} in {partitions:?}"
+        );
+    }
+}
