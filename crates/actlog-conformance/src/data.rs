@@ -186,6 +186,7 @@ impl DataSet {
             session_id: r.chance(50).then(|| format!("session-{}", r.below(20))),
             original_correlation_id: r.chance(30).then(|| format!("corr-{}", r.below(1000))),
             attributes: Default::default(),
+            extensions: Default::default(),
         }
     }
 
@@ -272,6 +273,7 @@ pub fn realistic(partner: &str, n: u64, date: OperationDate) -> AuditRecord {
         session_id: None,
         original_correlation_id: Some(format!("corr-{n}")),
         attributes: Default::default(),
+        extensions: Default::default(),
     }
 }
 

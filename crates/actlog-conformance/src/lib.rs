@@ -91,6 +91,7 @@ macro_rules! conformance_tests {
         );
         $crate::conformance_tests!(@cases $factory;
             records_round_trip_every_field,
+            unknown_fields_round_trip_byte_for_byte,
             get_finds_by_id_within_the_partner_only,
             partners_never_see_each_others_records,
             pages_are_newest_first_with_ties_in_insertion_order,

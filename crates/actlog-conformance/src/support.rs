@@ -149,5 +149,6 @@ pub(crate) fn bare(partner: &str, id: &str, ticks: i64) -> AuditRecord {
         session_id: None,
         original_correlation_id: None,
         attributes: Default::default(),
+        extensions: Default::default(),
     }
 }

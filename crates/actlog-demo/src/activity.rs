@@ -216,6 +216,7 @@ impl Generator {
             session_id: self.session(who),
             original_correlation_id: correlation,
             attributes: Attributes::audit_record(),
+            extensions: Default::default(),
         }
     }
 

@@ -5,9 +5,10 @@
 //! so that a client can fix a batch in one round trip. A batch with any problem is refused whole.
 
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::extensions::{Extensions, Members, Raw};
 use crate::record::{Attributes, AuditRecord, KeyValue};
 use crate::time::OperationDate;
 
@@ -45,8 +46,8 @@ pub struct RecordProblem {
 }
 
 /// A record as a client sends it; checked by [`validate`] before it becomes an [`AuditRecord`].
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Members this version does not know are kept as received ([`Extensions`]), never refused.
+#[derive(Debug, Default)]
 struct RecordInput {
     id: Option<String>,
     partner_id: Option<String>,
@@ -60,11 +61,88 @@ struct RecordInput {
     operation_type: Option<String>,
     operation_date: Option<String>,
     operation_status: Option<String>,
-    customized_data: Option<Vec<KeyValue>>,
+    customized_data: Option<Raw>,
     session_id: Option<String>,
     original_correlation_id: Option<String>,
-    #[allow(dead_code)]
-    attributes: Option<IgnoredAny>,
+    attributes: Option<Raw>,
+    unknown: Members,
+}
+
+impl<'de> Deserialize<'de> for RecordInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RecordVisitor)
+    }
+}
+
+/// Reads a record's members in one pass: known ones into their fields, others kept raw.
+struct RecordVisitor;
+
+impl<'de> Visitor<'de> for RecordVisitor {
+    type Value = RecordInput;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a record (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RecordInput, A::Error> {
+        let mut r = RecordInput::default();
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            fn set<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+                map: &mut A,
+                slot: &mut Option<T>,
+                name: &'static str,
+            ) -> Result<(), A::Error> {
+                if slot.is_some() {
+                    return Err(serde::de::Error::duplicate_field(name));
+                }
+                *slot = map.next_value::<Option<T>>()?;
+                Ok(())
+            }
+            match name.as_ref() {
+                "id" => set(&mut map, &mut r.id, "id")?,
+                "partnerId" => set(&mut map, &mut r.partner_id, "partnerId")?,
+                "customerId" => set(&mut map, &mut r.customer_id, "customerId")?,
+                "customerName" => set(&mut map, &mut r.customer_name, "customerName")?,
+                "userPrincipalName" => {
+                    set(&mut map, &mut r.user_principal_name, "userPrincipalName")?;
+                }
+                "applicationId" => set(&mut map, &mut r.application_id, "applicationId")?,
+                "resourceType" => set(&mut map, &mut r.resource_type, "resourceType")?,
+                "resourceOldValue" => {
+                    set(&mut map, &mut r.resource_old_value, "resourceOldValue")?;
+                }
+                "resourceNewValue" => {
+                    set(&mut map, &mut r.resource_new_value, "resourceNewValue")?;
+                }
+                "operationType" => set(&mut map, &mut r.operation_type, "operationType")?,
+                "operationDate" => set(&mut map, &mut r.operation_date, "operationDate")?,
+                "operationStatus" => set(&mut map, &mut r.operation_status, "operationStatus")?,
+                "customizedData" => set(&mut map, &mut r.customized_data, "customizedData")?,
+                "sessionId" => set(&mut map, &mut r.session_id, "sessionId")?,
+                "originalCorrelationId" => set(
+                    &mut map,
+                    &mut r.original_correlation_id,
+                    "originalCorrelationId",
+                )?,
+                "attributes" => set(&mut map, &mut r.attributes, "attributes")?,
+                _ => {
+                    let value: Raw = map.next_value()?;
+                    r.unknown.0.push((name.into_owned(), value));
+                }
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// One `customizedData` entry as a client sends it: `key` and `value`, and maybe more.
+#[derive(Debug, Deserialize)]
+struct EntryInput {
+    key: String,
+    value: Option<String>,
+    /// Members beyond key and value (kept by keeping the whole list as received).
+    #[serde(flatten)]
+    more: std::collections::BTreeMap<String, IgnoredAny>,
 }
 
 /// A whole Partner Center `GET /auditrecords` response: only its items matter here.
@@ -251,14 +329,7 @@ pub fn parse_record(
     partner_id: &str,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<AuditRecord, String> {
-    let input: RecordInput = serde_json::from_str(json).map_err(|e| {
-        let text = e.to_string();
-        // serde_json appends " at line L column C" relative to the record; the caller names the line.
-        match text.rfind(" at line ") {
-            Some(cut) => text[..cut].to_owned(),
-            None => text,
-        }
-    })?;
+    let input: RecordInput = serde_json::from_str(json).map_err(|e| no_position(&e))?;
     validate(input, partner_id, new_id)
 }
 
@@ -299,14 +370,35 @@ fn validate(
         operation_type: short("operationType", operation_type)?,
         operation_date,
         operation_status: optional_short("operationStatus", input.operation_status)?,
-        customized_data: customized_data(input.customized_data)?,
+        customized_data: customized_data(input.customized_data.as_ref())?,
         session_id: optional_short("sessionId", input.session_id)?,
         original_correlation_id: optional_short(
             "originalCorrelationId",
             input.original_correlation_id,
         )?,
         attributes: Attributes::audit_record(),
+        extensions: Extensions {
+            members: input.unknown,
+            attributes: input.attributes.filter(|raw| !plain_attributes(raw)),
+            customized_data: input.customized_data.filter(has_more_members),
+        },
     })
+}
+
+/// Whether `attributes` says nothing but `objectType: AuditRecord` (what actlog writes back).
+fn plain_attributes(raw: &Raw) -> bool {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Plain {
+        object_type: String,
+    }
+    serde_json::from_str::<Plain>(raw.get()).is_ok_and(|p| p.object_type == "AuditRecord")
+}
+
+/// Whether a `customizedData` list has an entry with members beyond `key` and `value`.
+fn has_more_members(raw: &Raw) -> bool {
+    serde_json::from_str::<Vec<EntryInput>>(raw.get())
+        .is_ok_and(|entries| entries.iter().any(|e| !e.more.is_empty()))
 }
 
 /// An identifier or code: not empty, bounded, no control characters.
@@ -358,16 +450,30 @@ fn resource_value(field: &str, raw: Option<Box<RawValue>>) -> Result<Option<Stri
     text(field, value).map(Some)
 }
 
-fn customized_data(items: Option<Vec<KeyValue>>) -> Result<Option<Vec<KeyValue>>, String> {
-    let Some(items) = items else { return Ok(None) };
-    for (i, item) in items.iter().enumerate() {
+/// `customizedData`: a list of `{key, value}` entries (an entry may hold more members, which
+/// are kept by keeping the list as received).
+fn customized_data(raw: Option<&Raw>) -> Result<Option<Vec<KeyValue>>, String> {
+    let Some(raw) = raw else { return Ok(None) };
+    let entries: Vec<EntryInput> = serde_json::from_str(raw.get())
+        .map_err(|e| format!("customizedData: {}", no_position(&e)))?;
+    let mut items = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.into_iter().enumerate() {
         let field = format!("customizedData[{i}]");
-        text(&field, item.key.clone())?;
-        if let Some(value) = &item.value {
-            text(&field, value.clone())?;
-        }
+        let key = text(&field, entry.key)?;
+        let value = entry.value.map(|v| text(&field, v)).transpose()?;
+        items.push(KeyValue { key, value });
     }
     Ok(Some(items))
+}
+
+/// serde_json's message without its " at line L column C" (relative to a part of the
+/// record; the caller names the record's line).
+fn no_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    }
 }
 
 #[cfg(test)]
@@ -429,10 +535,11 @@ mod tests {
     }
 
     #[test]
-    fn wrong_types_unknown_fields_and_broken_json_are_refused() {
+    fn wrong_types_and_broken_json_are_refused() {
         for body in [
             r#"{"operationType":5,"operationDate":"2024-01-02T03:04:05Z"}"#,
-            r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","colour":"red"}"#,
+            r#"{"operationType":"x","operationType":"y","operationDate":"2024-01-02T03:04:05Z"}"#,
+            r#"["x","2024-01-02T03:04:05Z"]"#,
             r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","resourceNewValue":7}"#,
             r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","customizedData":[{"key":"a","value":1}]}"#,
             r#"{"operationType":"x","#,
@@ -447,6 +554,54 @@ mod tests {
                 "{body} accepted"
             );
         }
+    }
+
+    /// A real Partner Center record carried a field the documented sample lacks, and the whole
+    /// batch was refused as "unknown field": unknown members are now kept, byte for byte, at
+    /// the top level, in `attributes` and in `customizedData` entries.
+    #[test]
+    fn a_record_with_fields_this_version_does_not_know_is_kept_whole() {
+        let body = r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z",
+            "colour" : "red", "n":1.10,
+            "customizedData":[{"key":"a","value":"b","extra":[1]}],
+            "attributes":{"objectType":"AuditRecord","etag":"e1"}}"#;
+        let record = parse(body).unwrap().remove(0);
+        let names: Vec<(&str, &str)> = record
+            .extensions
+            .members
+            .0
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.get()))
+            .collect();
+        assert_eq!(names, [("colour", "\"red\""), ("n", "1.10")]);
+        assert_eq!(
+            record.extensions.customized_data.as_ref().map(|r| r.get()),
+            Some(r#"[{"key":"a","value":"b","extra":[1]}]"#)
+        );
+        assert_eq!(
+            record.customized_data,
+            Some(vec![KeyValue {
+                key: "a".into(),
+                value: Some("b".into())
+            }])
+        );
+        assert_eq!(
+            record.extensions.attributes.as_ref().map(|r| r.get()),
+            Some(r#"{"objectType":"AuditRecord","etag":"e1"}"#)
+        );
+        let plain = parse(
+            r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z",
+                "customizedData":[{"key":"a","value":null}],"attributes":{"objectType":"AuditRecord"}}"#,
+        )
+        .unwrap();
+        assert!(plain[0].extensions.is_empty(), "{:?}", plain[0].extensions);
+        let out = serde_json::to_string(&record).unwrap();
+        assert!(
+            out.ends_with(
+                r#","attributes":{"objectType":"AuditRecord","etag":"e1"},"colour":"red","n":1.10}"#
+            ),
+            "{out}"
+        );
     }
 
     #[test]

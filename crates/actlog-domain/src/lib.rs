@@ -1,6 +1,7 @@
 //! actlog's domain: the audit record and everything that can be said about it without I/O.
 //!
 //! - [`record`]: the `AuditRecord`, Partner Center's shape, field for field.
+//! - [`extensions`]: what a record carries that this version does not model, kept byte for byte.
 //! - [`ingest`]: reading and validating a batch a client sends.
 //! - [`time`]: instants with Partner Center's 100 ns precision, and the date forms of queries.
 //! - [`catalog`]: operation types, resource types and statuses with English and Italian labels.
@@ -14,6 +15,7 @@
 pub mod catalog;
 pub mod cursor;
 pub mod details;
+pub mod extensions;
 pub mod filter;
 pub mod folded;
 pub mod ingest;

@@ -1,15 +1,21 @@
 //! The audit record: Partner Center's `AuditRecord`, field for field.
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 
+use crate::extensions::Extensions;
 use crate::time::OperationDate;
 
 /// One action a partner took, as stored and as returned by the API.
 ///
 /// Field names and shapes are Partner Center's (camelCase JSON), so that records exported
 /// from Partner Center, or written by tools made for it, load without conversion. Absent
-/// optional fields stay absent on the way out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// optional fields stay absent on the way out, and what this version does not model
+/// ([`Extensions`]) goes back out as it came in.
+///
+/// `Deserialize` reads the known fields only (for tests and tools); records from clients come
+/// in through [`crate::ingest`], which keeps the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
     /// Unique per partner; the idempotency key when the client chose it.
@@ -46,9 +52,64 @@ pub struct AuditRecord {
     pub session_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_correlation_id: Option<String>,
-    /// Always `{"objectType": "AuditRecord"}`, as Partner Center writes it.
+    /// Always `{"objectType": "AuditRecord"}`, as Partner Center writes it (unless the record
+    /// came with other attributes: [`Extensions::attributes`]).
     #[serde(default = "Attributes::audit_record", skip_deserializing)]
     pub attributes: Attributes,
+    /// What the record carried that this version does not model, returned as it came.
+    #[serde(skip)]
+    pub extensions: Extensions,
+}
+
+impl Serialize for AuditRecord {
+    /// Partner Center's shape: the known fields in its order, absent ones left out, then the
+    /// members this version does not know; `customizedData` and `attributes` as received when
+    /// they held more than actlog models.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("partnerId", &self.partner_id)?;
+        let optional = [
+            ("customerId", &self.customer_id),
+            ("customerName", &self.customer_name),
+            ("userPrincipalName", &self.user_principal_name),
+            ("applicationId", &self.application_id),
+            ("resourceType", &self.resource_type),
+            ("resourceOldValue", &self.resource_old_value),
+            ("resourceNewValue", &self.resource_new_value),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        map.serialize_entry("operationType", &self.operation_type)?;
+        map.serialize_entry("operationDate", &self.operation_date)?;
+        if let Some(status) = &self.operation_status {
+            map.serialize_entry("operationStatus", status)?;
+        }
+        match (&self.extensions.customized_data, &self.customized_data) {
+            (Some(raw), _) => map.serialize_entry("customizedData", raw)?,
+            (None, Some(items)) => map.serialize_entry("customizedData", items)?,
+            (None, None) => {}
+        }
+        for (name, value) in [
+            ("sessionId", &self.session_id),
+            ("originalCorrelationId", &self.original_correlation_id),
+        ] {
+            if let Some(value) = value {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        match &self.extensions.attributes {
+            Some(raw) => map.serialize_entry("attributes", raw)?,
+            None => map.serialize_entry("attributes", &self.attributes)?,
+        }
+        for (name, value) in &self.extensions.members.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 /// One entry of `customizedData`.
@@ -116,6 +177,7 @@ impl AuditRecord {
             session_id,
             original_correlation_id,
             attributes: _,
+            extensions,
         } = other;
         self.id == *id
             && self.customer_id == *customer_id
@@ -131,5 +193,6 @@ impl AuditRecord {
             && self.customized_data == *customized_data
             && self.session_id == *session_id
             && self.original_correlation_id == *original_correlation_id
+            && self.extensions == *extensions
     }
 }

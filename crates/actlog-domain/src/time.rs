@@ -25,8 +25,8 @@ pub struct OperationDate(i64);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DateError {
     #[error(
-        "`{0}` is not a date: use yyyy-mm-dd, RFC 3339 (2017-06-15T22:56:05.0589308Z) \
-         or M/d/yyyy h:mm:ss AM"
+        "`{0}` is not a date: use yyyy-mm-dd, RFC 3339 (2017-06-15T22:56:05.0589308Z), \
+         M/d/yyyy h:mm:ss AM or MM/dd/yyyy HH:mm:ss"
     )]
     Unrecognized(String),
     #[error("`{0}` has more than 7 fractional digits of a second; actlog keeps 100 ns")]
@@ -167,6 +167,22 @@ impl QueryDate {
         parse_dotnet(text).ok_or_else(|| DateError::Unrecognized(text.to_owned()))?
     }
 
+    /// [`QueryDate::parse`], except that an instant written in the year 9999 but past
+    /// [`OperationDate::MAX`] is `MAX`, and one written in the year 1 but before
+    /// [`OperationDate::MIN`] is `MIN`. Clients send .NET's `DateTime.MaxValue`
+    /// (`12/31/9999 11:59:59 PM`, `12/31/9999 23:59:59`, `9999-12-31T23:59:59.9999999`) to mean
+    /// "no end", and the last hours of 9999 lie beyond what actlog can represent.
+    pub fn parse_clamped(text: &str) -> Result<Self, DateError> {
+        match Self::parse(text) {
+            Err(DateError::OutOfRange(original)) => match written_year(text.trim()) {
+                Some(9999) => Ok(QueryDate::Instant(OperationDate::MAX)),
+                Some(1) => Ok(QueryDate::Instant(OperationDate::MIN)),
+                _ => Err(DateError::OutOfRange(original)),
+            },
+            parsed => parsed,
+        }
+    }
+
     /// A bare day, refused outside the years 1 to 9999 as instants are.
     fn day(date: Date, text: &str) -> Result<Self, DateError> {
         if YEARS.contains(&date.year()) {
@@ -229,6 +245,19 @@ fn beyond_jiff(text: &str) -> bool {
             .is_err(),
         _ => false,
     }
+}
+
+/// The year as `text` writes it (`yyyy-…` or `M/d/yyyy …`), when it has four digits.
+fn written_year(text: &str) -> Option<i16> {
+    let date = text
+        .split(|c: char| c == 'T' || c == 't' || c.is_whitespace())
+        .next()?;
+    let year = if date.contains('/') {
+        date.rsplit('/').next()?
+    } else {
+        date.split('-').next()?
+    };
+    small_number(year, 4).filter(|_| year.len() == 4)
 }
 
 fn utc_instant(dt: DateTime, text: &str) -> Result<OperationDate, DateError> {
@@ -455,6 +484,47 @@ mod tests {
         );
         let err = OperationDate::parse_rfc3339("9999-12-31T12:00:00").unwrap_err();
         assert!(matches!(err, DateError::NoOffset(_)), "{err:?}");
+    }
+
+    #[test]
+    fn dotnet_max_value_in_every_form_is_the_latest_instant() {
+        for text in [
+            "12/31/9999 11:59:59 PM",
+            "12/31/9999 23:59:59",
+            "9999-12-31T23:59:59.9999999",
+            "9999-12-31T23:59:59.9999999Z",
+            "9999-12-31T12:00:00-05:00",
+        ] {
+            assert!(QueryDate::parse(text).is_err(), "{text}");
+            assert_eq!(
+                QueryDate::parse_clamped(text),
+                Ok(QueryDate::Instant(OperationDate::MAX)),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            QueryDate::parse_clamped("0001-01-01T00:00:00+01:00"),
+            Ok(QueryDate::Instant(OperationDate::MIN))
+        );
+        // Only the ends of the range clamp; other years outside it stay refused.
+        for text in [
+            "12/31/0000 11:00 PM",
+            "-009999-01-01T00:00:00+14:00",
+            "0000-01-01",
+        ] {
+            assert!(
+                matches!(
+                    QueryDate::parse_clamped(text),
+                    Err(DateError::OutOfRange(_))
+                ),
+                "{text}"
+            );
+        }
+        assert!(QueryDate::parse_clamped("12/31/9999 11:59:59 XM").is_err());
+        assert_eq!(
+            QueryDate::parse_clamped("06/01/2017 13:05:00"),
+            QueryDate::parse("06/01/2017 13:05:00")
+        );
     }
 
     #[test]

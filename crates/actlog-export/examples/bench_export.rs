@@ -338,5 +338,6 @@ fn realistic(i: usize, rng: &mut Lcg) -> AuditRecord {
         session_id: None,
         original_correlation_id: Some(guid(rng)),
         attributes: Default::default(),
+        extensions: Default::default(),
     }
 }

@@ -172,6 +172,7 @@ mod tests {
             session_id: None,
             original_correlation_id: None,
             attributes: Default::default(),
+            extensions: Default::default(),
         }
     }
 

@@ -98,6 +98,7 @@ mod tests {
             session_id: None,
             original_correlation_id: None,
             attributes: Default::default(),
+            extensions: Default::default(),
         }
     }
 

@@ -1,11 +1,11 @@
 -- actlog's PostgreSQL schema: partners, their audit records, API keys, users, sessions,
--- deployment secrets. Released migrations are never edited: the
+-- failed sign-ins, deployment secrets. Released migrations are never edited: the
 -- store refuses a database whose applied migrations differ from these files.
 --
 -- Ready for Citus, distributed by partner: every table that holds a partner's data has the
 -- partner's key first in every primary and unique key, and every query on the request path
 -- names the partner, so one partner's rows live on one shard. Deployment-wide tables
--- (partners, users, sessions, API keys, secrets) are small reference tables.
+-- (partners, users, sessions, API keys, secrets, failed sign-ins) are small reference tables.
 
 -- Partners by a small integer key (8 bytes in every record and index entry).
 CREATE TABLE partners (
@@ -43,6 +43,9 @@ CREATE TABLE records (
     customized_data          text,  -- AuditRecord::customized_data_json(), byte for byte
     session_id               text,
     original_correlation_id  text,
+    -- What the record carried that this version does not model, byte for byte
+    -- (actlog_domain::extensions::Extensions::to_stored()); NULL when nothing.
+    extensions               text,
     -- Folded forms computed in Rust at insert (actlog_domain::folded): filters compare these,
     -- never PostgreSQL's locale-dependent lower().
     customer_name_fold       text,
@@ -57,6 +60,9 @@ CREATE INDEX records_by_customer
     ON records (partner, lower(customer_id COLLATE "C"), operation_date, seq);
 CREATE INDEX records_by_operation
     ON records (partner, lower(operation_type COLLATE "C"), operation_date, seq);
+-- A partner's records in commit order (its log order): what copying a deployment reads, and
+-- what recomputing a partner's proofs will read.
+CREATE INDEX records_by_seq ON records (partner, seq);
 
 -- Idempotency by (partner, id) across every partition: a unique index on the partitioned
 -- table would have to include operation_date, and so would let one id be stored twice with
@@ -111,3 +117,14 @@ CREATE TABLE sessions (
 );
 
 CREATE INDEX sessions_by_user ON sessions (user_id);
+
+-- Failed sign-ins, by the SHA-256 of what is throttled (an account, a client address), so that
+-- every server sharing the database throttles alike: N servers do not give an attacker N times
+-- the attempts.
+CREATE TABLE sign_in_failures (
+    key_hash bytea  NOT NULL,
+    at       bigint NOT NULL  -- OperationDate ticks
+);
+
+CREATE INDEX sign_in_failures_by_key ON sign_in_failures (key_hash, at);
+CREATE INDEX sign_in_failures_by_time ON sign_in_failures (at);

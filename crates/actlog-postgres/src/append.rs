@@ -306,17 +306,19 @@ async fn insert(
     let fold =
         |f: fn(&Folded) -> Option<&str>| -> Vec<Option<&str>> { folded.iter().map(f).collect() };
     let search: Vec<&str> = folded.iter().map(|f| f.text.as_str()).collect();
+    let extensions: Vec<Option<String>> =
+        records.iter().map(|r| r.extensions.to_stored()).collect();
     let stmt = tx
         .prepare_cached(
             "INSERT INTO records (partner, seq, operation_date, id, customer_id, customer_name,
                  user_principal_name, application_id, resource_type, operation_type,
                  operation_status, resource_old_value, resource_new_value, customized_data,
                  session_id, original_correlation_id, customer_name_fold,
-                 user_principal_name_fold, application_id_fold, search_text)
+                 user_principal_name_fold, application_id_fold, search_text, extensions)
              SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],
                  $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                  $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-                 $17::text[], $18::text[], $19::text[], $20::text[])",
+                 $17::text[], $18::text[], $19::text[], $20::text[], $21::text[])",
         )
         .await
         .map_err(db)?;
@@ -343,6 +345,7 @@ async fn insert(
             &fold(|f| f.user_principal_name.as_deref()),
             &fold(|f| f.application_id.as_deref()),
             &search,
+            &extensions,
         ],
     )
     .await

@@ -19,23 +19,11 @@ pub(crate) struct Migration {
 }
 
 /// Every migration this binary knows, in order. Append only.
-pub(crate) const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_initial",
-        sql: include_str!("../migrations/0001_initial.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_sign_in_failures",
-        sql: include_str!("../migrations/0002_sign_in_failures.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_records_by_seq",
-        sql: include_str!("../migrations/0003_records_by_seq.sql"),
-    },
-];
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_initial",
+    sql: include_str!("../migrations/0001_initial.sql"),
+}];
 
 /// The advisory lock key migrations hold ("actlog" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6163_746c_6f67;

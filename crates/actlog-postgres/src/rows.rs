@@ -1,5 +1,6 @@
 //! Records to rows and back. Row shapes stay private to this crate.
 
+use actlog_domain::extensions::Extensions;
 use actlog_domain::{AuditRecord, OperationDate};
 use actlog_store::StoreError;
 use tokio_postgres::Row;
@@ -9,7 +10,7 @@ use tokio_postgres::Row;
 pub(crate) const COLUMNS: &str = "r.seq, r.id, r.operation_date, r.customer_id, r.customer_name, \
     r.user_principal_name, r.application_id, r.resource_type, r.operation_type, \
     r.operation_status, r.resource_old_value, r.resource_new_value, r.customized_data, \
-    r.session_id, r.original_correlation_id";
+    r.session_id, r.original_correlation_id, r.extensions";
 
 /// A row selected with [`COLUMNS`]: its `seq` and its record, which belongs to `partner`.
 pub(crate) fn read(row: &Row, partner: &str) -> Result<(i64, AuditRecord), StoreError> {
@@ -18,6 +19,12 @@ pub(crate) fn read(row: &Row, partner: &str) -> Result<(i64, AuditRecord), Store
         .map(serde_json::from_str)
         .transpose()
         .map_err(|e| StoreError::Database(format!("a stored customizedData is damaged: {e}")))?;
+    let extensions = row
+        .get::<_, Option<&str>>(15)
+        .map(Extensions::from_stored)
+        .transpose()
+        .map_err(|e| StoreError::Database(format!("stored extensions are damaged: {e}")))?
+        .unwrap_or_default();
     let record = AuditRecord {
         id: row.get(1),
         partner_id: partner.to_owned(),
@@ -35,6 +42,7 @@ pub(crate) fn read(row: &Row, partner: &str) -> Result<(i64, AuditRecord), Store
         session_id: row.get(13),
         original_correlation_id: row.get(14),
         attributes: Default::default(),
+        extensions,
     };
     Ok((row.get(0), record))
 }

@@ -39,6 +39,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0004_sign_in_failures",
         sql: include_str!("../migrations/0004_sign_in_failures.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_extensions",
+        sql: include_str!("../migrations/0005_extensions.sql"),
+    },
 ];
 
 /// Why the schema could not be brought up to date.
@@ -257,6 +262,7 @@ mod tests {
             session_id: None,
             original_correlation_id: None,
             attributes: Default::default(),
+            extensions: Default::default(),
         };
         let want = actlog_domain::folded::Folded::of(&record);
         let got: (Option<String>, Option<String>, Option<String>, String) = conn

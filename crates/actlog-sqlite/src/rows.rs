@@ -1,6 +1,7 @@
 //! Records to rows and back. Row shapes stay private to this crate; the rest of actlog sees
 //! only [`AuditRecord`]s.
 
+use actlog_domain::extensions::Extensions;
 use actlog_domain::folded::Folded;
 use actlog_domain::{AuditRecord, KeyValue, OperationDate};
 use rusqlite::types::Type;
@@ -9,15 +10,17 @@ use rusqlite::{CachedStatement, Row};
 /// The columns [`read`] expects, in its order. `seq` first: it is a walk's position.
 pub(crate) const COLUMNS: &str = "seq, id, operation_date, customer_id, customer_name, \
     user_principal_name, application_id, resource_type, operation_type, operation_status, \
-    resource_old_value, resource_new_value, customized_data, session_id, original_correlation_id";
+    resource_old_value, resource_new_value, customized_data, session_id, original_correlation_id, \
+    extensions";
 
 /// Stores a record unless its id is taken; [`insert`] tells which happened.
 pub(crate) const INSERT: &str = "INSERT INTO records (partner, id, operation_date, customer_id, \
     customer_name, user_principal_name, application_id, resource_type, operation_type, \
     operation_status, resource_old_value, resource_new_value, customized_data, session_id, \
     original_correlation_id, customer_name_fold, user_principal_name_fold, application_id_fold, \
-    search_text) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
+    search_text, extensions) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+    ?20) \
     ON CONFLICT (partner, id) DO NOTHING";
 
 /// Inserts `record` for partner key `partner` with the prepared [`INSERT`], with the folded
@@ -48,6 +51,7 @@ pub(crate) fn insert(
         folded.user_principal_name,
         folded.application_id,
         folded.text,
+        record.extensions.to_stored(),
     ])?;
     Ok(changed == 1)
 }
@@ -71,6 +75,7 @@ pub(crate) fn read(row: &Row<'_>, partner: &str) -> rusqlite::Result<(i64, Audit
         session_id: row.get(13)?,
         original_correlation_id: row.get(14)?,
         attributes: Default::default(),
+        extensions: extensions(optional_text(row, 15)?)?,
     };
     Ok((row.get(0)?, record))
 }
@@ -106,7 +111,16 @@ pub(crate) fn read_into(
     };
     set_optional(&mut record.session_id, optional_text(row, 13)?);
     set_optional(&mut record.original_correlation_id, optional_text(row, 14)?);
+    record.extensions = extensions(optional_text(row, 15)?)?;
     Ok(())
+}
+
+/// The stored extensions (column 15), or none.
+fn extensions(text: Option<&str>) -> rusqlite::Result<Extensions> {
+    text.map(Extensions::from_stored)
+        .transpose()
+        .map(Option::unwrap_or_default)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(15, Type::Text, Box::new(e)))
 }
 
 /// `customizedData`, parsed from SQLite's own copy of the text (no intermediate String).

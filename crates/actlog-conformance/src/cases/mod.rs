@@ -30,6 +30,7 @@ pub use pages::{
 pub use records::{
     get_finds_by_id_within_the_partner_only, pages_are_newest_first_with_ties_in_insertion_order,
     partners_never_see_each_others_records, records_round_trip_every_field,
+    unknown_fields_round_trip_byte_for_byte,
 };
 pub use shared::{
     two_handles_share_partners_keys_users_sessions_and_secrets,

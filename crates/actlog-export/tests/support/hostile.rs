@@ -39,6 +39,7 @@ fn base(id: &str, date: &str, operation: &str) -> AuditRecord {
         session_id: None,
         original_correlation_id: None,
         attributes: Default::default(),
+        extensions: Default::default(),
     }
 }
 
