@@ -109,6 +109,7 @@ macro_rules! conformance_tests {
             duplicate_ids_inside_one_batch,
             concurrent_single_record_appends_are_all_stored,
             partners_api_keys_and_secrets,
+            pull_state_is_kept_per_partner_and_source,
             users_keep_roles_partner_and_preferences,
             sessions_follow_their_user,
             sign_in_failures_are_counted_per_key_and_expire,

@@ -75,6 +75,16 @@ CREATE TABLE record_ids (
     PRIMARY KEY (partner, id)
 );
 
+-- How far `actlog pull` has mirrored another audit-records API (e.g. Partner Center's), per
+-- partner and source: every record dated before `through` was fetched.
+CREATE TABLE pull_state (
+    partner    bigint      NOT NULL,
+    source     text        NOT NULL,
+    through    bigint      NOT NULL,  -- OperationDate ticks
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (partner, source)
+);
+
 -- API keys by the SHA-256 of their secret, never the secret itself.
 CREATE TABLE api_keys (
     id          text        PRIMARY KEY,

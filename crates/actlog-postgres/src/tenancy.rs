@@ -1,5 +1,6 @@
 //! Partners, API keys and deployment secrets: [`Tenancy`] for [`PgStore`].
 
+use actlog_domain::OperationDate;
 use actlog_store::{ApiKey, Scopes, StoreError, StoredApiKey, Tenancy};
 use async_trait::async_trait;
 
@@ -103,6 +104,49 @@ impl Tenancy for PgStore {
                 }
             })
             .collect())
+    }
+
+    async fn pull_state(
+        &self,
+        partner: &str,
+        source: &str,
+    ) -> Result<Option<OperationDate>, StoreError> {
+        let client = self.client().await?;
+        let Some(key) = self.partners.find(&client, partner).await? else {
+            return Ok(None);
+        };
+        let row = client
+            .query_opt(
+                "SELECT through FROM pull_state WHERE partner = $1 AND source = $2",
+                &[&key, &source],
+            )
+            .await
+            .map_err(db)?;
+        Ok(row.map(|r| OperationDate::from_ticks(r.get(0))))
+    }
+
+    async fn set_pull_state(
+        &self,
+        partner: &str,
+        source: &str,
+        through: OperationDate,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let key = self
+            .partners
+            .find(&client, partner)
+            .await?
+            .ok_or_else(|| StoreError::Database(format!("partner {partner} does not exist")))?;
+        client
+            .execute(
+                "INSERT INTO pull_state (partner, source, through) VALUES ($1, $2, $3)
+                 ON CONFLICT (partner, source)
+                 DO UPDATE SET through = excluded.through, updated_at = now()",
+                &[&key, &source, &through.ticks()],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 
     async fn secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {

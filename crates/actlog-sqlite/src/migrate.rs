@@ -44,6 +44,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0005_extensions",
         sql: include_str!("../migrations/0005_extensions.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_pull_state",
+        sql: include_str!("../migrations/0006_pull_state.sql"),
+    },
 ];
 
 /// Why the schema could not be brought up to date.

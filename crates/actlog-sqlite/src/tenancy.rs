@@ -1,5 +1,6 @@
 //! Partners, API keys and deployment secrets: [`Tenancy`] for [`SqliteStore`].
 
+use actlog_domain::OperationDate;
 use actlog_store::{ApiKey, Scopes, StoreError, StoredApiKey, Tenancy};
 use async_trait::async_trait;
 use rusqlite::OptionalExtension;
@@ -104,6 +105,51 @@ impl Tenancy for SqliteStore {
                     })
                 })?
                 .collect()
+            })
+            .await
+    }
+
+    async fn pull_state(
+        &self,
+        partner: &str,
+        source: &str,
+    ) -> Result<Option<OperationDate>, StoreError> {
+        let (partner, source) = (partner.to_owned(), source.to_owned());
+        self.readers
+            .run(move |conn, _| {
+                conn.prepare_cached(
+                    "SELECT s.through FROM pull_state s JOIN partners p ON p.pkey = s.partner
+                     WHERE p.id = ?1 AND s.source = ?2",
+                )?
+                .query_row((&partner, &source), |r| {
+                    Ok(OperationDate::from_ticks(r.get(0)?))
+                })
+                .optional()
+            })
+            .await
+    }
+
+    async fn set_pull_state(
+        &self,
+        partner: &str,
+        source: &str,
+        through: OperationDate,
+    ) -> Result<(), StoreError> {
+        let (partner, source, ticks) = (partner.to_owned(), source.to_owned(), through.ticks());
+        self.writer
+            .run(1, move |conn| {
+                let key = find_row(conn, &partner).map_err(db)?.ok_or_else(|| {
+                    StoreError::Database(format!("partner {partner} does not exist"))
+                })?;
+                conn.prepare_cached(
+                    "INSERT INTO pull_state (partner, source, through, updated_at)
+                     VALUES (?1, ?2, ?3, unixepoch())
+                     ON CONFLICT (partner, source)
+                     DO UPDATE SET through = excluded.through, updated_at = excluded.updated_at",
+                )
+                .and_then(|mut stmt| stmt.execute((key, &source, ticks)))
+                .map(drop)
+                .map_err(db)
             })
             .await
     }

@@ -12,6 +12,7 @@ pub mod sql;
 pub use identity::{AddUserError, Identity, NewUser, Session, User};
 
 use actlog_domain::AuditRecord;
+use actlog_domain::OperationDate;
 use actlog_domain::query::{PageRequest, Position, Query};
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -207,6 +208,24 @@ pub trait Tenancy: Send + Sync {
 
     /// Every API key, by partner then id.
     async fn api_keys(&self) -> Result<Vec<StoredApiKey>, StoreError>;
+
+    /// How far a mirror of `source` (another audit-records API, e.g. Partner Center's) has
+    /// been read for `partner`: every record dated before it was fetched. `None` before the
+    /// first pull.
+    async fn pull_state(
+        &self,
+        partner: &str,
+        source: &str,
+    ) -> Result<Option<OperationDate>, StoreError>;
+
+    /// Records that the mirror of `source` for `partner` (which must exist) has been read up
+    /// to `through`.
+    async fn set_pull_state(
+        &self,
+        partner: &str,
+        source: &str,
+        through: OperationDate,
+    ) -> Result<(), StoreError>;
 
     /// The deployment secret called `name`: stored on first use (`candidate`), the same for
     /// every server sharing the database afterwards.

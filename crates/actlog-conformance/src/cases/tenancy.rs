@@ -70,3 +70,46 @@ pub async fn partners_api_keys_and_secrets(store: Arc<dyn Store>) {
     let other = store.secret("other", vec![0, 255, 1]).await.unwrap();
     assert_eq!(other, [0, 255, 1], "secrets are bytes, named separately");
 }
+
+/// A mirror's progress is kept per partner and source, moves where it is set, and is absent
+/// for a partner or source never pulled.
+pub async fn pull_state_is_kept_per_partner_and_source(store: Arc<dyn Store>) {
+    let (pc, other) = (
+        "https://api.partnercenter.microsoft.com/v1/auditrecords",
+        "http://x/v1",
+    );
+    let at = actlog_domain::OperationDate::from_ticks;
+    assert_eq!(store.pull_state("partner-m", pc).await.unwrap(), None);
+    store.ensure_partner("partner-m").await.unwrap();
+    store.ensure_partner("partner-n").await.unwrap();
+    store
+        .set_pull_state("partner-m", pc, at(100))
+        .await
+        .unwrap();
+    store
+        .set_pull_state("partner-m", other, at(7))
+        .await
+        .unwrap();
+    store.set_pull_state("partner-n", pc, at(50)).await.unwrap();
+    store
+        .set_pull_state("partner-m", pc, at(200))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pull_state("partner-m", pc).await.unwrap(),
+        Some(at(200))
+    );
+    assert_eq!(
+        store.pull_state("partner-m", other).await.unwrap(),
+        Some(at(7))
+    );
+    assert_eq!(
+        store.pull_state("partner-n", pc).await.unwrap(),
+        Some(at(50))
+    );
+    assert_eq!(store.pull_state("partner-o", pc).await.unwrap(), None);
+    assert!(
+        store.set_pull_state("partner-o", pc, at(1)).await.is_err(),
+        "a partner that does not exist has no mirror"
+    );
+}
