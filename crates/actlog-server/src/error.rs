@@ -3,6 +3,10 @@
 //! Handlers return `Result<_, ApiError>` and use `?`. The codes are a public contract (clients
 //! branch on them), listed once in [`Code`]. Server-side failures are logged with the request
 //! id and answered without their details.
+//!
+//! The document also carries Partner Center's own error members, `description` (the same
+//! message as `detail`) and `data` (`[]`): a Partner Center SDK's `ApiFault` reads those, and
+//! shows its user nothing without them.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -127,7 +131,8 @@ pub struct ApiError {
     pub detail: String,
     /// Extra members of the problem document (e.g. `errors`, `ids`).
     pub extra: Option<Value>,
-    /// Seconds after which a retry may succeed (503).
+    /// Seconds after which a retry may succeed (sent as `Retry-After`; a 429 or 503 without
+    /// one gets [`crate::DEFAULT_RETRY_AFTER`]).
     pub retry_after: Option<u32>,
 }
 
@@ -190,6 +195,8 @@ impl IntoResponse for ApiError {
             "status": status.as_u16(),
             "code": self.code.as_str(),
             "detail": self.detail,
+            "description": self.detail,
+            "data": [],
         });
         if let (Some(Value::Object(extra)), Value::Object(map)) = (self.extra, &mut body) {
             map.extend(extra);

@@ -6,6 +6,7 @@
 //! - [`records`]: `/v1/auditrecords`, the Partner Center–compatible API.
 //! - [`auth`]: the principal every route acts for (keys are issued by `actlog_app::keys`).
 //! - [`params`]: the query string, Partner Center's way.
+//! - [`paging`]: continuation tokens and `links`, as Partner Center's clients follow them.
 //! - [`error`]: the problem documents every failure is answered with.
 
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod housekeeping;
 pub mod identity;
+pub mod paging;
 pub mod params;
 pub mod records;
 pub mod state;
@@ -22,6 +24,7 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -54,7 +57,8 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(compression())
         .layer(middleware::from_fn(security_headers))
-        .layer(middleware::from_fn(request_id))
+        .layer(middleware::from_fn(retry_after))
+        .layer(middleware::from_fn(request_ids))
         .with_state(state)
 }
 
@@ -86,17 +90,47 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-/// Gives every request an id (the caller's `x-request-id`, or a new one), logs failures with it
-/// and returns it in the response.
-async fn request_id(request: Request, next: Next) -> Response {
-    let id = request
+/// The request id a Partner Center client sends.
+const MS_REQUEST_ID: &str = "ms-requestid";
+/// The request id other clients (and proxies) send.
+const X_REQUEST_ID: &str = "x-request-id";
+/// The id a Partner Center client groups the requests of one operation under.
+const MS_CORRELATION_ID: &str = "ms-correlationid";
+
+/// An id the caller sent in `header`, if it is a usable one.
+fn caller_id(request: &Request, header: &str) -> Option<String> {
+    request
         .headers()
-        .get("x-request-id")
+        .get(header)
         .and_then(|v| v.to_str().ok())
+        .map(str::trim)
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+}
+
+/// Gives every request its ids — the request id (the caller's `MS-RequestId`, else its
+/// `x-request-id`, else a new UUID) and the correlation id (the caller's `MS-CorrelationId`,
+/// else a new UUID) — logs them with the request, and returns them in the response:
+/// `MS-RequestId`, `MS-CorrelationId` and `x-request-id`.
+async fn request_ids(request: Request, next: Next) -> Response {
+    let new_id = || uuid::Uuid::new_v4().to_string();
+    let x_request_id = caller_id(&request, X_REQUEST_ID);
+    let id = caller_id(&request, MS_REQUEST_ID)
+        .or_else(|| x_request_id.clone())
+        .unwrap_or_else(new_id);
+    let correlation = caller_id(&request, MS_CORRELATION_ID).unwrap_or_else(new_id);
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        correlation = %correlation,
+        x_request_id = tracing::field::Empty,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    // Both ids were sent, and differ: the log keeps the second too.
+    if let Some(other) = x_request_id.as_ref().filter(|x| **x != id) {
+        span.record("x_request_id", other.as_str());
+    }
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
     if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -104,8 +138,35 @@ async fn request_id(request: Request, next: Next) -> Response {
     } else if status.is_server_error() {
         span.in_scope(|| tracing::error!(%status, "request failed"));
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
+    let headers = response.headers_mut();
+    let ids = [
+        (X_REQUEST_ID, x_request_id.as_ref().unwrap_or(&id)),
+        (MS_REQUEST_ID, &id),
+        (MS_CORRELATION_ID, &correlation),
+    ];
+    for (name, value) in ids {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// Seconds a 429 or 503 tells the client to wait when its handler did not say.
+pub const DEFAULT_RETRY_AFTER: u32 = 5;
+
+/// Every 429 and 503 carries `Retry-After`, in seconds: a Partner Center SDK reads it on a 429
+/// and fails with a null reference when it is missing. Handlers that know better set it
+/// themselves (the ingest limit, sign-in throttling); this covers every other one.
+async fn retry_after(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let refused =
+        status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE;
+    if refused && !response.headers().contains_key(RETRY_AFTER) {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(DEFAULT_RETRY_AFTER));
     }
     response
 }
@@ -140,4 +201,144 @@ pub async fn serve(
         .await;
     housekeeping.abort();
     served
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Debug;
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::Body;
+    use tower::ServiceExt;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+
+    use super::*;
+
+    /// A span's fields, by name and value.
+    type SpanFields = Vec<(String, String)>;
+
+    /// The fields of every span opened, in order.
+    #[derive(Debug, Clone, Default)]
+    struct Spans(Arc<Mutex<Vec<SpanFields>>>);
+
+    struct Fields<'a>(&'a mut SpanFields);
+
+    impl Visit for Fields<'_> {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.push((field.name().to_owned(), value.to_owned()));
+        }
+        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+            self.0.push((field.name().to_owned(), format!("{value:?}")));
+        }
+    }
+
+    impl tracing::Subscriber for Spans {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            let mut spans = self.0.lock().unwrap();
+            let mut fields = Vec::new();
+            span.record(&mut Fields(&mut fields));
+            spans.push(fields);
+            Id::from_u64(spans.len() as u64)
+        }
+        fn record(&self, span: &Id, values: &Record<'_>) {
+            let mut spans = self.0.lock().unwrap();
+            values.record(&mut Fields(&mut spans[span.into_u64() as usize - 1]));
+        }
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, _: &tracing::Event<'_>) {}
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    /// Answers `status` (without `Retry-After`) through the middleware, recording its spans.
+    fn through_middleware(status: StatusCode, headers: &[(&str, &str)]) -> (Response, Spans) {
+        let router = Router::new()
+            .route("/", get(move || async move { status }))
+            .layer(middleware::from_fn(retry_after))
+            .layer(middleware::from_fn(request_ids));
+        let mut request = axum::http::Request::builder().uri("/");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Body::empty()).unwrap();
+        let spans = Spans::default();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let response = tracing::subscriber::with_default(spans.clone(), || {
+            runtime.block_on(router.oneshot(request)).unwrap()
+        });
+        (response, spans)
+    }
+
+    fn field(spans: &Spans, name: &str) -> Option<String> {
+        let spans = spans.0.lock().unwrap();
+        let request = spans.iter().find(|s| s.iter().any(|(n, _)| n == "path"))?;
+        request
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn the_log_line_of_a_request_names_its_partner_center_ids() {
+        let sent = [
+            ("MS-RequestId", "127facaa-e389-41f8-8bb7-1d1af99db893"),
+            ("MS-CorrelationId", "de9c2ccc-40dd-4186-9660-65b9b64c3d14"),
+            ("x-request-id", "trace-42"),
+        ];
+        let (response, spans) = through_middleware(StatusCode::OK, &sent);
+        assert_eq!(field(&spans, "id").as_deref(), Some(sent[0].1));
+        assert_eq!(field(&spans, "correlation").as_deref(), Some(sent[1].1));
+        assert_eq!(field(&spans, "x_request_id").as_deref(), Some("trace-42"));
+        assert_eq!(response.headers()["ms-requestid"], sent[0].1);
+        assert_eq!(response.headers()["x-request-id"], "trace-42");
+
+        // Generated ones are logged as they are answered.
+        let (response, spans) = through_middleware(StatusCode::OK, &[]);
+        let id = response.headers()["ms-requestid"].to_str().unwrap();
+        let correlation = response.headers()["ms-correlationid"].to_str().unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok() && uuid::Uuid::parse_str(correlation).is_ok());
+        assert_eq!(field(&spans, "id").as_deref(), Some(id));
+        assert_eq!(field(&spans, "correlation").as_deref(), Some(correlation));
+        assert_eq!(response.headers()["x-request-id"], id);
+    }
+
+    #[test]
+    fn every_429_and_503_says_when_to_retry() {
+        for status in [
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ] {
+            let (response, _) = through_middleware(status, &[]);
+            assert_eq!(
+                response.headers()[RETRY_AFTER],
+                DEFAULT_RETRY_AFTER.to_string(),
+                "{status}"
+            );
+        }
+        let (ok, _) = through_middleware(StatusCode::OK, &[]);
+        assert!(!ok.headers().contains_key(RETRY_AFTER));
+        // A handler's own value stands.
+        let router = Router::new()
+            .route(
+                "/",
+                get(|| async { ApiError::overloaded().into_response() }),
+            )
+            .layer(middleware::from_fn(retry_after));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let request = axum::http::Request::builder()
+            .uri("/")
+            .body(Body::empty())
+            .unwrap();
+        let response = runtime.block_on(router.oneshot(request)).unwrap();
+        assert_eq!(response.headers()[RETRY_AFTER], "1");
+    }
 }

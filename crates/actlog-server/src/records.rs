@@ -1,27 +1,35 @@
 //! `/v1/auditrecords`: ingest, query and look-up, Partner Center–compatible.
+//!
+//! The list is also answered at `/v1//auditrecords`, where the community .NET SDK sends its
+//! next pages, and a record also at `/auditactivity/v1/auditrecords/{id}`, the path Partner
+//! Center's REST reference documents.
 
 use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use actlog_domain::AuditRecord;
 use actlog_domain::ingest;
 
 use crate::auth::{Capability, Principal};
 use crate::error::{ApiError, Code};
-use crate::params::{self, CONTINUATION_HEADER, Params};
+use crate::paging;
+use crate::params::{self, Params};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/auditrecords", get(list).post(append))
+        .route("/v1//auditrecords", get(list))
         .route("/v1/auditrecords/export", get(crate::export::download))
         .route("/v1/auditrecords/{id}", get(one))
+        .route("/auditactivity/v1/auditrecords/{id}", get(one))
 }
 
 /// `POST /v1/auditrecords`: a JSON array, NDJSON, or a Partner Center response; all or nothing,
@@ -117,7 +125,7 @@ async fn list(
     principal.require(Capability::ReadLog)?;
     params.check(&params::QUERY_PARAMS)?;
     let partner = &principal.partner_id;
-    let request = params::page_request(
+    let request = paging::page_request(
         &params,
         &headers,
         &state.cursor_key,
@@ -128,36 +136,51 @@ async fn list(
     let token = page
         .next
         .map(|at| state.cursor_key.issue(partner, &request, at, page.snapshot));
-    let mut links = json!({ "self": link(&uri.to_string(), None) });
-    if let Some(token) = &token {
-        let next = format!("/v1/auditrecords?seek={token}");
-        links["next"] = link(&next, Some(token));
-    }
-    let body = json!({
-        "totalCount": page.records.len(),
-        "items": page.records,
-        "continuationToken": token,
-        "links": links,
-        "attributes": { "objectType": "Collection" },
-    });
+    let links = paging::links(uri.query(), token.as_deref());
+    let body = Collection {
+        total_count: page.records.len(),
+        items: &page.records,
+        continuation_token: token.as_deref(),
+        links: &links,
+        attributes: CollectionAttributes {
+            object_type: "Collection",
+        },
+    };
     Ok(Json(body).into_response())
 }
 
-fn link(uri: &str, token: Option<&str>) -> Value {
-    let headers = match token {
-        Some(token) => json!([{ "key": CONTINUATION_HEADER, "value": token }]),
-        None => json!([]),
-    };
-    json!({ "uri": uri, "method": "GET", "headers": headers })
+/// Partner Center's collection, serialized straight from the records: through a
+/// `serde_json::Value` the values a record keeps byte for byte (`2.50`, `\u00e9`, numbers no
+/// `f64` holds) would be rewritten, or fail.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Collection<'a> {
+    total_count: usize,
+    items: &'a [AuditRecord],
+    continuation_token: Option<&'a str>,
+    links: &'a serde_json::Value,
+    attributes: CollectionAttributes,
 }
 
-/// `GET /v1/auditrecords/{id}`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CollectionAttributes {
+    object_type: &'static str,
+}
+
+/// `GET /v1/auditrecords/{id}` (and `/auditactivity/v1/auditrecords/{id}`).
 async fn one(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<AuditRecord>, ApiError> {
     principal.require(Capability::ReadLog)?;
+    let Path(id) = path.map_err(|e| {
+        ApiError::new(
+            Code::InvalidParameter,
+            format!("the record id in the path cannot be read: {e}"),
+        )
+    })?;
     match state.store.get(&principal.partner_id, &id).await? {
         Some(record) => Ok(Json(record)),
         None => Err(ApiError::not_found(&format!("the record `{id}`"))),

@@ -145,9 +145,10 @@ pub async fn run(url: &DatabaseUrl, args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The window and filter, read as the API reads startDate, endDate and filter, except that a
-/// bare day is a day in `tz`, as on the page (the API's days are UTC days): `--tz Europe/Rome
-/// --from 2026-03-01 --to 2026-03-31` is March in Rome, and the file is named for it.
+/// The window and filter, read as the export endpoint reads startDate, endDate and filter (no
+/// `--to` means no end; no `--from`, 30 days before the end), with a bare day a day in `tz`,
+/// as on the page: `--tz Europe/Rome --from 2026-03-01 --to 2026-03-31` is March in Rome, and
+/// the file is named for it.
 fn query(args: &Args, tz: &TimeZone, now: actlog_domain::OperationDate) -> anyhow::Result<Query> {
     let text = PeriodText {
         start: args.from.as_deref(),

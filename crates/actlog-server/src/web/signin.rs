@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -168,7 +168,7 @@ pub async fn submit(
     if let Some(wait) = wait {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let error = Some(tr.t1("sign-in-throttled", "minutes", minutes));
-        return Ok(form(
+        let mut response = form(
             &state,
             &headers,
             StatusCode::TOO_MANY_REQUESTS,
@@ -176,7 +176,12 @@ pub async fn submit(
             email,
             error,
             None,
-        ));
+        );
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        return Ok(response);
     }
     let user = state.store.user_by_email(&email).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());

@@ -248,3 +248,50 @@ async fn oversized_batches_are_refused_with_413() {
         (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
     );
 }
+
+/// A real one-day Partner Center response would not load: one of its records carried a field
+/// the documented sample lacks, and the whole batch was refused as "unknown field". Fields
+/// this version does not know — in the envelope, on a record, inside `attributes`, inside a
+/// `customizedData` entry — are now accepted, and the record's come back byte for byte.
+#[tokio::test]
+async fn a_response_with_fields_this_version_does_not_know_loads_and_round_trips_them() {
+    let app = TestApp::new().await;
+    let key = app.key(SAMPLE_PARTNER, "read,write").await;
+    let response = r#"{"totalCount":1,"nextGen":{"x":1},"items":[{"id":"rec-1",
+        "partnerId":"3b33e682-00c3-41ee-9dd2-a548adf56438","customerName":"Relecloud",
+        "operationType":"create_order","operationDate":"2026-11-20T10:00:00.1234567Z",
+        "customizedData":[{"key":"OrderId","value":"o-1","valueType":"Guid"}],
+        "resourceSubType":"trial", "auditDetails" : {"a": [1, 2.50], "b": "\u00e9"},
+        "attributes":{"objectType":"AuditRecord","etag":"W/\"datetime'2026'\""}}],
+        "links":{"self":{"uri":"/auditrecords?size=1","method":"GET","headers":[]}},
+        "attributes":{"objectType":"Collection"}}"#;
+    let reply = app.post(&key, response).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    for uri in [
+        "/v1/auditrecords/rec-1",
+        "/v1/auditrecords?startDate=2026-11-01&endDate=2026-11-30",
+    ] {
+        let got = app.get(uri, &key).await;
+        assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+        let text = String::from_utf8(got.raw.clone()).unwrap();
+        for kept in [
+            r#""customizedData":[{"key":"OrderId","value":"o-1","valueType":"Guid"}]"#,
+            r#""resourceSubType":"trial""#,
+            r#""auditDetails":{"a": [1, 2.50], "b": "\u00e9"}"#,
+            r#""attributes":{"objectType":"AuditRecord","etag":"W/\"datetime'2026'\""}"#,
+        ] {
+            assert!(text.contains(kept), "{uri}: {kept} missing from {text}");
+        }
+    }
+    // Sent again: a retry. With one unknown field changed: a conflict naming the record.
+    let again = app.post(&key, response).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let changed = response.replace("\"trial\"", "\"paid\"");
+    let conflict = app.post(&key, changed).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.body);
+    assert!(
+        conflict.body.to_string().contains("rec-1"),
+        "{}",
+        conflict.body
+    );
+}

@@ -2,6 +2,7 @@
 //! ingest, query, access, and every bad input.
 
 mod access;
+mod clients;
 mod export;
 mod ingest;
 mod pages;

@@ -133,17 +133,29 @@ async fn following_continuations_returns_every_record_once() {
     let app = TestApp::new().await;
     let key = app.key("p1", "read,write").await;
     hourly(&app, &key, 95).await;
-    // Through `seek=TOKEN` links.
+    // Through `links.next`, as Partner Center writes it (relative to the API version, the
+    // token in its headers) and as the official SDK follows it.
     let mut seen = Vec::new();
     let mut uri = "/v1/auditrecords?startDate=2026-11-01&size=10".to_owned();
+    let mut token = String::new();
     loop {
-        let reply = app.get(&uri, &key).await;
+        let headers = [("MS-ContinuationToken", token.as_str())];
+        let headers = if token.is_empty() {
+            &[][..]
+        } else {
+            &headers[..]
+        };
+        let reply = app
+            .request(Method::GET, &uri, Some(&key), headers, Body::empty())
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         seen.extend(ids(&reply));
-        match reply.body["links"]["next"]["uri"].as_str() {
-            Some(next) => uri = next.to_owned(),
+        let next = &reply.body["links"]["next"];
+        match next["uri"].as_str() {
+            Some(next_uri) => uri = format!("/v1{next_uri}"),
             None => break,
         }
+        token = next["headers"][0]["value"].as_str().unwrap().to_owned();
         // Records arriving mid-walk, inside the window, do not disturb it.
         let late = record(
             &format!("late{}", seen.len()),
