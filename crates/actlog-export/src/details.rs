@@ -11,7 +11,8 @@
 //! `customizedData` comes first, one `key: value` line per entry in the recorded order (a null
 //! value reads "(no value)"); then the resource before and after the action, byte for byte as
 //! recorded (Partner Center sends them as compact JSON, which stays readable on one line and is
-//! never re-encoded, so nothing is lost or escaped twice); then the correlation ids. Lines end
+//! never re-encoded, so nothing is lost or escaped twice); then the correlation ids; then any
+//! field this version of actlog does not model, as `name: JSON` exactly as received. Lines end
 //! with LF, the line break Excel and Calc use inside a cell.
 
 use actlog_domain::AuditRecord;
@@ -62,6 +63,9 @@ pub(crate) fn render(out: &mut String, record: &AuditRecord, lang: Lang) {
         if let Some(value) = value {
             line(out, label, value);
         }
+    }
+    for (name, value) in &record.extensions.members.0 {
+        line(out, name, value.get());
     }
 }
 
@@ -145,6 +149,17 @@ mod tests {
             "OfferName: Microsoft 365 \"E3\"; 5, seats\nNote: (nessun valore)\nQuantity: -5\n\
              Prima: {\"quantity\":3}\nDopo: {\"quantity\":5,\"name\":\"Caffè \\\"Il Moro\\\"\"}\n\
              ID sessione: s-1\nID correlazione: c-1"
+        );
+    }
+
+    #[test]
+    fn fields_this_version_does_not_model_follow_as_received() {
+        let json = r#"{"operationType":"x","operationDate":"2024-01-02T03:04:05Z",
+            "sessionId":"s1","resourceSubType":"trial","auditDetails":{"a":[1, 2.50]}}"#;
+        let kept = actlog_domain::ingest::parse_record(json, "p", &mut || "id".into()).unwrap();
+        assert_eq!(
+            rendered(&kept, Lang::En),
+            "Session ID: s1\nresourceSubType: \"trial\"\nauditDetails: {\"a\":[1, 2.50]}"
         );
     }
 
