@@ -5,23 +5,34 @@
 //! cargo run --release -p actlog-bench -- ingest --records 200000
 //! cargo run --release -p actlog-bench -- query
 //! cargo run --release -p actlog-bench -- export --records 1000000
+//! cargo run --release -p actlog-bench -- ingest --backend postgres
+//! cargo run --release -p actlog-bench -- servers
 //! ```
 //!
-//! Layout: `rows` makes the rows both sides get, `seed` loads them into a store directly,
-//! `server` runs actlog in this process; one module per benchmark (`ingest`, `query`,
-//! `export`). See the crate's README for what each compares.
+//! Layout: `rows` makes the rows both sides get and `table` writes them as the shells load
+//! them; `seed` loads them into a store directly; `backend` opens a store of either kind,
+//! `postgres` holds the PostgreSQL side's tools (`psql`, `pg_test_fsync`); `server` runs
+//! actlog in this process and `clients` loads it over HTTP. One module per benchmark
+//! (`ingest`, `query`, `export`, `servers`), with one submodule per backend where the
+//! reference differs. See the crate's README for what each compares.
 
+mod backend;
+mod clients;
 mod export;
 mod ingest;
+mod postgres;
 mod query;
 mod rows;
 mod seed;
 mod server;
+mod servers;
+mod table;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use backend::Backend;
 use rows::{RowSpec, Shape};
 
 #[derive(Debug, Parser)]
@@ -50,10 +61,12 @@ impl Rows {
 
 #[derive(Debug, Subcommand)]
 enum Bench {
-    /// HTTP ingest (batches of 1,000; 64 single-record clients) vs the sqlite3 shell's .import.
+    /// HTTP ingest (batches of 1,000; 64 single-record clients) vs sqlite3 .import / psql \copy.
     Ingest {
         #[arg(long, default_value_t = 200_000)]
         records: usize,
+        #[arg(long, value_enum, default_value_t)]
+        backend: Backend,
         /// Seconds the single-record clients run.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
@@ -68,17 +81,22 @@ enum Bench {
         /// Requests per measured view.
         #[arg(long, default_value_t = 300)]
         requests: usize,
-        /// Keep the seeded store in this file; if it exists, use it as it is (no seeding).
-        #[arg(long, value_name = "PATH")]
-        database: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        backend: Backend,
+        /// Keep the seeded store here (a file, or with --backend postgres an existing
+        /// database's URL); if it already holds records, use it as it is (no seeding).
+        #[arg(long, value_name = "PATH|URL")]
+        database: Option<String>,
         /// Rows default to the demo's here.
         #[command(flatten)]
         rows: Rows,
     },
-    /// CSV export of a seeded SQLite store, as `actlog export` does it, vs `sqlite3 -csv`.
+    /// CSV export of a seeded store, as `actlog export` does it, vs sqlite3 -csv / psql \copy.
     Export {
         #[arg(long, default_value_t = 1_000_000)]
         records: usize,
+        #[arg(long, value_enum, default_value_t)]
+        backend: Backend,
         /// Times each side runs, interleaved.
         #[arg(long, default_value_t = 2)]
         runs: usize,
@@ -91,6 +109,16 @@ enum Bench {
         #[command(flatten)]
         rows: Rows,
     },
+    /// Two actlog servers on one PostgreSQL database vs one, the same clients' batches.
+    Servers {
+        #[arg(long, default_value_t = 200_000)]
+        records: usize,
+        /// Clients sending batches of 1,000 (split between the servers).
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        #[command(flatten)]
+        rows: Rows,
+    },
 }
 
 #[tokio::main]
@@ -98,20 +126,28 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Ingest {
             records,
+            backend,
             seconds,
             rows,
-        } => ingest::run(&rows.spec(records, Shape::Compact), seconds).await,
+        } => ingest::run(&rows.spec(records, Shape::Compact), seconds, backend).await,
         Bench::Query {
             records,
             requests,
+            backend,
             database,
             rows,
         } => {
             let spec = rows.spec(records, Shape::Demo);
-            query::run(&spec, requests, database.as_deref()).await
+            query::run(&spec, requests, backend, database.as_deref()).await
         }
+        Bench::Servers {
+            records,
+            clients,
+            rows,
+        } => servers::run(&rows.spec(records, Shape::Compact), clients).await,
         Bench::Export {
             records,
+            backend,
             runs,
             no_xlsx,
             cli,
@@ -122,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
                 xlsx: !no_xlsx,
                 cli,
             };
-            export::run(&rows.spec(records, Shape::Compact), &options).await
+            export::run(&rows.spec(records, Shape::Compact), &options, backend).await
         }
     }
 }

@@ -1,34 +1,45 @@
 //! First-page latency of the default one-month view on the demo partner, as a client on
-//! loopback sees it (an upper bound of the server's own time).
+//! loopback sees it (an upper bound of the server's own time), on either backend: the views
+//! and their requests are the same, only the store under the server differs.
 
 use actlog_server::web::url::encode;
-use std::path::Path;
 use std::time::Instant;
 
 use actlog_domain::OperationDate;
 use actlog_domain::query::{Query, Window};
 
+use crate::backend::{Backend, Database};
 use crate::rows::RowSpec;
-use crate::{seed, server};
+use crate::{postgres, seed, server};
 
-/// Seeds `rows` into a fresh store (or `database`, kept; an existing one is reused as it is,
-/// so a large store is seeded once) and measures the views.
-pub async fn run(rows: &RowSpec, requests: usize, database: Option<&Path>) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let path = database.map_or_else(|| dir.path().join("query.db"), Path::to_owned);
-    let reuse = path.exists();
+/// Seeds `rows` into a fresh store (or `database`, kept; one that already holds the partner's
+/// records is reused as it is, so a large store is seeded once) and measures the views.
+pub async fn run(
+    rows: &RowSpec,
+    requests: usize,
+    backend: Backend,
+    database: Option<&str>,
+) -> anyhow::Result<()> {
+    let db = match database {
+        Some(location) => Database::kept(backend, location)?,
+        None => Database::fresh(backend).await?,
+    };
+    let reuse = match &db {
+        Database::Sqlite { path, .. } => path.exists(),
+        Database::Postgres { .. } => false,
+    };
     let now = rows.now;
-    let running = server::start(&path, &rows.partner).await?;
-    if reuse {
-        let everything = Query {
-            window: Window {
-                start: OperationDate::MIN,
-                end: None,
-            },
-            filter: None,
-        };
-        let count = running.store.count(&rows.partner, &everything).await?;
-        println!("reusing {} with {count} records", path.display());
+    let running = server::start(db.open().await?, &rows.partner).await?;
+    let everything = Query {
+        window: Window {
+            start: OperationDate::MIN,
+            end: None,
+        },
+        filter: None,
+    };
+    let count = running.store.count(&rows.partner, &everything).await?;
+    if reuse || count > 0 {
+        println!("reusing {} with {count} records", db.url());
     } else {
         let (stored, rate) =
             seed::append_all(&running.store, &rows.partner, rows.rows(), 5_000).await?;
@@ -41,6 +52,10 @@ pub async fn run(rows: &RowSpec, requests: usize, database: Option<&Path>) -> an
             "seeded {} through the store API at {rate:.0} records/s",
             rows.describe()
         );
+        if let Database::Postgres { url, .. } = &db {
+            postgres::settle(url)?;
+            println!("vacuumed and analyzed, as autovacuum would have by now");
+        }
     }
     let customer = rows.customer();
     // Whole seconds: the API refuses dates finer than its 100 ns.

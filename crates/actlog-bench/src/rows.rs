@@ -190,6 +190,7 @@ impl Compact {
             session_id: Some(rng.guid()),
             original_correlation_id: Some(rng.guid()),
             attributes: Default::default(),
+            extensions: Default::default(),
         }
     }
 }

@@ -1,33 +1,37 @@
 //! Storing batches: all of a batch or nothing, idempotent by `(partner, id)`, numbered in
 //! commit order per partner, durable on return.
 //!
-//! Appends are queued to a few writer tasks. A writer takes the first job and whatever else is
-//! queued, groups the jobs by partner, and stores each partner's jobs in one transaction: many
-//! clients sending one record each share a commit (and its WAL flush) instead of queueing for
-//! the partner's lock one by one. In that transaction the partner's log row is locked first
-//! (`SELECT … FOR UPDATE`), so every transaction appending to one partner — on this server or
-//! any other — runs after the previous one committed: ids already stored are seen, and
-//! sequence numbers follow commit order. A job's records are checked before anything is
-//! written, so a job refused for a conflict leaves nothing behind, and the others of its group
-//! go on. `synchronous_commit` is on for these transactions whatever the server's default:
-//! an acknowledged batch is on disk.
+//! Appends are queued to a few writer tasks, each partner always to the same one (by a hash
+//! of its id), so that one partner's batches queue together rather than split between writers
+//! that would then wait for each other's lock. A writer takes the first job and whatever else
+//! is queued, groups the jobs by partner, and stores each partner's group in one transaction:
+//! many clients sending one record each share a commit (and its WAL flush).
+//!
+//! In that transaction the partner's log row is locked first (`SELECT … FOR UPDATE`), so every
+//! transaction appending to one partner — on this server or any other — runs after the
+//! previous one committed: ids already stored are seen, and sequence numbers follow commit
+//! order. The whole group's ids are checked in one query; a job with a conflicting id is
+//! refused alone, before anything is written, and the others go on; the accepted records are
+//! written with one binary COPY per table (`insert`). `synchronous_commit` is on for these
+//! transactions whatever the server's default: an acknowledged batch is on disk.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use actlog_domain::AuditRecord;
-use actlog_domain::folded::Folded;
 use actlog_store::{AppendError, AppendReport, StoreError};
-use deadpool_postgres::{Client, Pool};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use deadpool_postgres::{Client, Pool, Transaction};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{db, pool as pool_error};
+use crate::insert;
 use crate::partitions::{Month, Partitions};
 use crate::partners::Partners;
 use crate::rows;
 
 /// Most jobs one transaction takes.
-const MAX_GROUP_JOBS: usize = 256;
+const MAX_GROUP_JOBS: usize = 1_024;
 /// Most records one writer takes at once, so big batches do not hold up small ones for long.
 const MAX_GROUP_RECORDS: usize = 16_384;
 
@@ -38,19 +42,10 @@ struct Job {
     reply: oneshot::Sender<Result<AppendReport, AppendError>>,
 }
 
-/// The queue into the writer tasks.
+/// The queues into the writer tasks, one per writer.
 #[derive(Debug)]
 pub(crate) struct Writer {
-    jobs: mpsc::Sender<Job>,
-}
-
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job")
-            .field("partner", &self.partner)
-            .field("records", &self.records.len())
-            .finish()
-    }
+    queues: Vec<mpsc::Sender<Job>>,
 }
 
 /// What the writers share.
@@ -58,11 +53,10 @@ struct Shared {
     pool: Pool,
     partners: Arc<Partners>,
     partitions: Arc<Partitions>,
-    queue: Mutex<mpsc::Receiver<Job>>,
 }
 
 impl Writer {
-    /// Starts `writers` tasks taking jobs from a queue of `queue` places.
+    /// Starts `writers` tasks, each with a queue of its share of `queue` places.
     pub(crate) fn start(
         pool: Pool,
         partners: Arc<Partners>,
@@ -70,17 +64,20 @@ impl Writer {
         writers: usize,
         queue: usize,
     ) -> Writer {
-        let (jobs, queued) = mpsc::channel(queue.max(1));
         let shared = Arc::new(Shared {
             pool,
             partners,
             partitions,
-            queue: Mutex::new(queued),
         });
-        for _ in 0..writers.max(1) {
-            tokio::spawn(serve(Arc::clone(&shared)));
-        }
-        Writer { jobs }
+        let writers = writers.max(1);
+        let queues = (0..writers)
+            .map(|_| {
+                let (jobs, queued) = mpsc::channel((queue / writers).max(1));
+                tokio::spawn(serve(Arc::clone(&shared), queued));
+                jobs
+            })
+            .collect();
+        Writer { queues }
     }
 
     /// Stores `records` for `partner`; a full queue is [`StoreError::Busy`] at once.
@@ -89,13 +86,16 @@ impl Writer {
         partner: &str,
         records: Vec<AuditRecord>,
     ) -> Result<AppendReport, AppendError> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        partner.hash(&mut hasher);
+        let queue = &self.queues[(hasher.finish() % self.queues.len() as u64) as usize];
         let (reply, answer) = oneshot::channel();
         let job = Job {
             partner: partner.to_owned(),
             records,
             reply,
         };
-        self.jobs.try_send(job).map_err(|e| match e {
+        queue.try_send(job).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => StoreError::Busy,
             mpsc::error::TrySendError::Closed(_) => {
                 StoreError::Database("the PostgreSQL writers have stopped".into())
@@ -109,9 +109,16 @@ impl Writer {
     }
 }
 
-/// A writer task: takes groups of jobs until the queue closes.
-async fn serve(shared: Arc<Shared>) {
-    while let Some(group) = take_group(&shared).await {
+/// A writer task: takes groups of jobs until its queue closes.
+async fn serve(shared: Arc<Shared>, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let mut records = first.records.len();
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP_JOBS && records < MAX_GROUP_RECORDS {
+            let Ok(job) = queue.try_recv() else { break };
+            records += job.records.len();
+            group.push(job);
+        }
         let mut by_partner: HashMap<String, Vec<Job>> = HashMap::new();
         for job in group {
             by_partner.entry(job.partner.clone()).or_default().push(job);
@@ -122,27 +129,8 @@ async fn serve(shared: Arc<Shared>) {
     }
 }
 
-/// The first queued job (waiting for one) and whatever else is queued, within the limits.
-async fn take_group(shared: &Shared) -> Option<Vec<Job>> {
-    let mut queue = shared.queue.lock().await;
-    let first = queue.recv().await?;
-    let mut records = first.records.len();
-    let mut group = vec![first];
-    while group.len() < MAX_GROUP_JOBS && records < MAX_GROUP_RECORDS {
-        match queue.try_recv() {
-            Ok(job) => {
-                records += job.records.len();
-                group.push(job);
-            }
-            Err(_) => break,
-        }
-    }
-    Some(group)
-}
-
 /// Stores one partner's jobs in one transaction and answers each.
 async fn store_group(shared: &Shared, partner: &str, jobs: Vec<Job>) {
-    let mut outcomes: Vec<Result<AppendReport, AppendError>> = Vec::with_capacity(jobs.len());
     let batches: Vec<&[AuditRecord]> = jobs.iter().map(|j| j.records.as_slice()).collect();
     let result = async {
         let mut client = shared.pool.get().await.map_err(pool_error)?;
@@ -153,20 +141,20 @@ async fn store_group(shared: &Shared, partner: &str, jobs: Vec<Job>) {
             .map(|r| Month::of(r.operation_date))
             .collect();
         shared.partitions.ensure(&mut client, months).await?;
-        store_jobs(&mut client, key, partner, &batches, &mut outcomes).await
+        store_jobs(&mut client, key, partner, &batches).await
     }
     .await;
-    for (i, job) in jobs.into_iter().enumerate() {
-        let answer = match &result {
-            Ok(()) => outcomes
-                .get_mut(i)
-                .map(|o| std::mem::replace(o, Ok(AppendReport::default())))
-                .unwrap_or_else(
-                    || Err(StoreError::Database("a job went unanswered".into()).into()),
-                ),
-            Err(e) => Err(AppendError::Store(copy_error(e))),
-        };
-        let _ = job.reply.send(answer);
+    match result {
+        Ok(outcomes) => {
+            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let _ = job.reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(AppendError::Store(copy_error(&e))));
+            }
+        }
     }
 }
 
@@ -177,47 +165,43 @@ fn copy_error(e: &StoreError) -> StoreError {
     }
 }
 
-/// In one transaction under the partner's log lock: each batch checked, then its new records
-/// numbered and inserted; one outcome per batch in `outcomes`.
+/// In one transaction under the partner's log lock: every batch checked against what is
+/// stored and what the group's earlier batches add, then the accepted records numbered and
+/// written; one outcome per batch, in order.
 async fn store_jobs(
     client: &mut Client,
     key: i64,
     partner: &str,
     batches: &[&[AuditRecord]],
-    outcomes: &mut Vec<Result<AppendReport, AppendError>>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
     let tx = client.transaction().await.map_err(db)?;
-    tx.batch_execute("SET LOCAL synchronous_commit = on")
-        .await
-        .map_err(db)?;
-    let mut size = lock_log(&tx, key).await?;
-    let before = size;
-    for batch in batches {
-        let (report, fresh) = match check(&tx, key, partner, batch).await? {
-            Ok(checked) => checked,
-            Err(conflict) => {
-                outcomes.push(Err(conflict));
-                continue;
-            }
-        };
-        insert(&tx, key, size, &fresh).await?;
-        size += fresh.len() as i64;
-        outcomes.push(Ok(report));
+    // Custom plans: the id look-up's generic plan scans the partner's ids until statistics exist.
+    tx.batch_execute(
+        "SET LOCAL synchronous_commit = on; SET LOCAL plan_cache_mode = force_custom_plan",
+    )
+    .await
+    .map_err(db)?;
+    let size = lock_log(&tx, key).await?;
+    let stored = stored_with_ids(&tx, key, partner, batches).await?;
+    let mut taken: HashMap<&str, &AuditRecord> = HashMap::new();
+    let mut accepted: Vec<&AuditRecord> = Vec::new();
+    let outcomes: Vec<Result<AppendReport, AppendError>> = batches
+        .iter()
+        .map(|batch| sort(batch, &stored, &mut taken, &mut accepted))
+        .collect();
+    if !accepted.is_empty() {
+        insert::records(&tx, key, size, &accepted).await?;
+        let size = size + accepted.len() as i64;
+        let update = "UPDATE partner_logs SET size = $2 WHERE partner = $1";
+        tx.execute(update, &[&key, &size]).await.map_err(db)?;
     }
-    if size != before {
-        tx.execute(
-            "UPDATE partner_logs SET size = $2 WHERE partner = $1",
-            &[&key, &size],
-        )
-        .await
-        .map_err(db)?;
-    }
-    tx.commit().await.map_err(db)
+    tx.commit().await.map_err(db)?;
+    Ok(outcomes)
 }
 
 /// Locks partner key `key`'s log row until the transaction ends; the log's size. A partner
 /// whose log row is missing (created by an older path) gets one.
-async fn lock_log(tx: &deadpool_postgres::Transaction<'_>, key: i64) -> Result<i64, StoreError> {
+async fn lock_log(tx: &Transaction<'_>, key: i64) -> Result<i64, StoreError> {
     let lock = "SELECT size FROM partner_logs WHERE partner = $1 FOR UPDATE";
     if let Some(row) = tx.query_opt(lock, &[&key]).await.map_err(db)? {
         return Ok(row.get(0));
@@ -231,15 +215,19 @@ async fn lock_log(tx: &deadpool_postgres::Transaction<'_>, key: i64) -> Result<i
     Ok(tx.query_one(lock, &[&key]).await.map_err(db)?.get(0))
 }
 
-/// Sorts a batch into records to store and retries; a conflict when an id is already stored
-/// (or repeated in the batch) with other content.
-async fn check<'a>(
-    tx: &deadpool_postgres::Transaction<'_>,
+/// The stored records of the partner whose ids any of `batches` uses, by id.
+async fn stored_with_ids(
+    tx: &Transaction<'_>,
     key: i64,
     partner: &str,
-    batch: &'a [AuditRecord],
-) -> Result<Result<(AppendReport, Vec<&'a AuditRecord>), AppendError>, StoreError> {
-    let ids: Vec<&str> = batch.iter().map(|r| r.id.as_str()).collect();
+    batches: &[&[AuditRecord]],
+) -> Result<HashMap<String, AuditRecord>, StoreError> {
+    let mut ids: Vec<&str> = batches
+        .iter()
+        .flat_map(|b| b.iter().map(|r| r.id.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
     let sql = format!(
         "SELECT {} FROM record_ids i JOIN records r
            ON r.partner = i.partner AND r.operation_date = i.operation_date AND r.seq = i.seq
@@ -247,118 +235,51 @@ async fn check<'a>(
         rows::COLUMNS
     );
     let stmt = tx.prepare_cached(&sql).await.map_err(db)?;
-    let mut stored: HashMap<String, AuditRecord> = HashMap::new();
+    let mut stored = HashMap::new();
     for row in tx.query(&stmt, &[&key, &ids]).await.map_err(db)? {
         let (_, record) = rows::read(&row, partner)?;
         stored.insert(record.id.clone(), record);
     }
+    Ok(stored)
+}
+
+/// Sorts one batch into new records (added to `accepted` and `taken`) and retries; a conflict
+/// when one of its ids is stored, or taken earlier in the group or the batch, with other
+/// content — then nothing of the batch is accepted.
+fn sort<'a>(
+    batch: &'a [AuditRecord],
+    stored: &HashMap<String, AuditRecord>,
+    taken: &mut HashMap<&'a str, &'a AuditRecord>,
+    accepted: &mut Vec<&'a AuditRecord>,
+) -> Result<AppendReport, AppendError> {
     let mut report = AppendReport::default();
     let mut fresh: Vec<&AuditRecord> = Vec::new();
-    let mut taken: HashMap<&str, &AuditRecord> = HashMap::new();
+    let mut mine: HashMap<&str, &AuditRecord> = HashMap::new();
     let mut conflicts: Vec<String> = Vec::new();
     for record in batch {
+        let id = record.id.as_str();
         let earlier = stored
-            .get(&record.id)
-            .or_else(|| taken.get(record.id.as_str()).copied());
+            .get(id)
+            .or_else(|| taken.get(id).copied())
+            .or_else(|| mine.get(id).copied());
         match earlier {
             Some(earlier) if earlier.same_content(record) => report.unchanged += 1,
             Some(_) => {
-                if !conflicts.contains(&record.id) {
-                    conflicts.push(record.id.clone());
+                if !conflicts.iter().any(|c| c == id) {
+                    conflicts.push(id.to_owned());
                 }
             }
             None => {
-                taken.insert(&record.id, record);
+                mine.insert(id, record);
                 fresh.push(record);
                 report.stored += 1;
             }
         }
     }
-    if conflicts.is_empty() {
-        Ok(Ok((report, fresh)))
-    } else {
-        Ok(Err(AppendError::Conflict(conflicts)))
+    if !conflicts.is_empty() {
+        return Err(AppendError::Conflict(conflicts));
     }
-}
-
-/// Inserts `records`, numbered from `after + 1`, and their ids, each table in one statement.
-async fn insert(
-    tx: &deadpool_postgres::Transaction<'_>,
-    key: i64,
-    after: i64,
-    records: &[&AuditRecord],
-) -> Result<(), StoreError> {
-    if records.is_empty() {
-        return Ok(());
-    }
-    let n = records.len();
-    let seqs: Vec<i64> = (1..=n as i64).map(|i| after + i).collect();
-    let partners = vec![key; n];
-    let dates: Vec<i64> = records.iter().map(|r| r.operation_date.ticks()).collect();
-    let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
-    let text = |f: fn(&AuditRecord) -> Option<&str>| -> Vec<Option<&str>> {
-        records.iter().map(|r| f(r)).collect()
-    };
-    let folded: Vec<Folded> = records.iter().map(|r| Folded::of(r)).collect();
-    let customized: Vec<Option<String>> =
-        records.iter().map(|r| r.customized_data_json()).collect();
-    let operation_types: Vec<&str> = records.iter().map(|r| r.operation_type.as_str()).collect();
-    let fold =
-        |f: fn(&Folded) -> Option<&str>| -> Vec<Option<&str>> { folded.iter().map(f).collect() };
-    let search: Vec<&str> = folded.iter().map(|f| f.text.as_str()).collect();
-    let extensions: Vec<Option<String>> =
-        records.iter().map(|r| r.extensions.to_stored()).collect();
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO records (partner, seq, operation_date, id, customer_id, customer_name,
-                 user_principal_name, application_id, resource_type, operation_type,
-                 operation_status, resource_old_value, resource_new_value, customized_data,
-                 session_id, original_correlation_id, customer_name_fold,
-                 user_principal_name_fold, application_id_fold, search_text, extensions)
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],
-                 $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                 $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-                 $17::text[], $18::text[], $19::text[], $20::text[], $21::text[])",
-        )
-        .await
-        .map_err(db)?;
-    tx.execute(
-        &stmt,
-        &[
-            &partners,
-            &seqs,
-            &dates,
-            &ids,
-            &text(|r| r.customer_id.as_deref()),
-            &text(|r| r.customer_name.as_deref()),
-            &text(|r| r.user_principal_name.as_deref()),
-            &text(|r| r.application_id.as_deref()),
-            &text(|r| r.resource_type.as_deref()),
-            &operation_types,
-            &text(|r| r.operation_status.as_deref()),
-            &text(|r| r.resource_old_value.as_deref()),
-            &text(|r| r.resource_new_value.as_deref()),
-            &customized,
-            &text(|r| r.session_id.as_deref()),
-            &text(|r| r.original_correlation_id.as_deref()),
-            &fold(|f| f.customer_name.as_deref()),
-            &fold(|f| f.user_principal_name.as_deref()),
-            &fold(|f| f.application_id.as_deref()),
-            &search,
-            &extensions,
-        ],
-    )
-    .await
-    .map_err(db)?;
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO record_ids (partner, id, operation_date, seq)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])",
-        )
-        .await
-        .map_err(db)?;
-    tx.execute(&stmt, &[&partners, &ids, &dates, &seqs])
-        .await
-        .map_err(db)?;
-    Ok(())
+    taken.extend(mine);
+    accepted.extend(fresh);
+    Ok(report)
 }

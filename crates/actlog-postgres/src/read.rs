@@ -192,10 +192,9 @@ pub(crate) async fn scan_batches(
     };
     let rows = futures::stream::iter(rows).flatten();
     let batches = rows
-        .map_err(db)
-        .and_then(move |row| {
-            let partner = partner.clone();
-            async move { rows::read(&row, &partner).map(|(_, r)| r) }
+        .map(move |row| {
+            let row = row.map_err(db)?;
+            rows::read(&row, &partner).map(|(_, r)| r)
         })
         .try_chunks(SCAN_BATCH)
         .flat_map(move |chunk| {
