@@ -6,6 +6,7 @@
 //! - [`keys`]: issuing API keys, and reading their scopes.
 //! - [`password`]: Argon2id hashes, off the async runtime's threads.
 //! - [`period`]: the period and filter of a query, Partner Center's way.
+//! - [`pull`]: mirroring a partner's records from a Partner Center–compatible API.
 //! - [`clock`]: the time source, injected so that "the most recent month" is testable.
 
 pub mod clock;
@@ -13,3 +14,4 @@ pub mod export;
 pub mod keys;
 pub mod password;
 pub mod period;
+pub mod pull;

@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 use std::time::Duration;
 
+use actlog_app::pull::{self, Secret};
+use actlog_domain::query::DEFAULT_PAGE_SIZE;
 use actlog_domain::roles::{AccessPolicy, Role};
 use actlog_postgres::PgOptions;
 use actlog_server::identity::session::SessionSettings;
@@ -83,6 +85,23 @@ struct FileSettings {
     access: Option<FileAccess>,
     sessions: Option<FileSessions>,
     postgres: Option<FilePostgres>,
+    pull: Option<FilePull>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePull {
+    source: Option<String>,
+    authority: Option<String>,
+    tenant_id: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_certificate: Option<PathBuf>,
+    client_key: Option<PathBuf>,
+    token: Option<String>,
+    overlap_hours: Option<u64>,
+    interval_seconds: Option<u64>,
+    page_size: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,6 +144,103 @@ pub struct Settings {
     pub server: ServerConfig,
     /// How a PostgreSQL store is sized (connections, writer tasks).
     pub postgres: PgOptions,
+    /// Where and how `actlog pull` reads.
+    pub pull: PullSettings,
+}
+
+/// `[pull]`: the source `actlog pull` mirrors and how it signs in there. Secrets are
+/// [`Secret`]s, so that `Debug` never shows them.
+#[derive(Debug, Clone)]
+pub struct PullSettings {
+    /// The audit-records API to read (default: Partner Center's).
+    pub source: String,
+    /// The Entra authority to sign in at (default: the `cloud`'s).
+    pub authority: String,
+    /// The partner's Entra tenant, where the app is registered.
+    pub tenant_id: Option<String>,
+    /// The app (client) id.
+    pub client_id: Option<String>,
+    /// The app's client secret.
+    pub client_secret: Option<Secret>,
+    /// A PEM file with the app's certificate, instead of a secret (it may hold the key too).
+    pub client_certificate: Option<PathBuf>,
+    /// A PEM file with the certificate's RSA private key (default: `client_certificate`).
+    pub client_key: Option<PathBuf>,
+    /// A static bearer token instead of client credentials (e.g. another actlog's read key).
+    pub token: Option<Secret>,
+    /// How far before the last pull's end a later pull starts reading again.
+    pub overlap_hours: u64,
+    /// Seconds between the passes of `actlog pull --follow` (jittered by ±10 %).
+    pub interval_seconds: u64,
+    /// Records asked for per request.
+    pub page_size: usize,
+}
+
+impl PullSettings {
+    /// The defaults, for `cloud`.
+    pub fn defaults(cloud: Cloud) -> PullSettings {
+        PullSettings {
+            source: pull::source::PARTNER_CENTER.to_owned(),
+            authority: match cloud {
+                Cloud::Public => pull::signin::PUBLIC_AUTHORITY,
+                Cloud::UsGov => pull::signin::USGOV_AUTHORITY,
+            }
+            .to_owned(),
+            tenant_id: None,
+            client_id: None,
+            client_secret: None,
+            client_certificate: None,
+            client_key: None,
+            token: None,
+            overlap_hours: 24,
+            interval_seconds: 300,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
+
+    /// The defaults overlaid with the file's `[pull]`, then with `ACTLOG_PULL_*`.
+    fn load(
+        cloud: Cloud,
+        file: Option<FilePull>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<PullSettings> {
+        let file = file.unwrap_or_default();
+        let mut pull = PullSettings::defaults(cloud);
+        let text = |name: &str, file: Option<String>| env(&format!("ACTLOG_PULL_{name}")).or(file);
+        let number = |name: &str, file: Option<u64>| -> anyhow::Result<Option<u64>> {
+            let var = format!("ACTLOG_PULL_{name}");
+            match env(&var) {
+                Some(value) => value
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .with_context(|| format!("{var} = `{value}` is not a whole number")),
+                None => Ok(file),
+            }
+        };
+        pull.source = text("SOURCE", file.source).unwrap_or(pull.source);
+        pull.authority = text("AUTHORITY", file.authority).unwrap_or(pull.authority);
+        pull.tenant_id = text("TENANT_ID", file.tenant_id);
+        pull.client_id = text("CLIENT_ID", file.client_id);
+        pull.client_secret = text("CLIENT_SECRET", file.client_secret).map(Secret::new);
+        pull.client_certificate = env("ACTLOG_PULL_CLIENT_CERTIFICATE")
+            .map(PathBuf::from)
+            .or(file.client_certificate);
+        pull.client_key = env("ACTLOG_PULL_CLIENT_KEY")
+            .map(PathBuf::from)
+            .or(file.client_key);
+        pull.token = text("TOKEN", file.token).map(Secret::new);
+        let overlap = number("OVERLAP_HOURS", file.overlap_hours)?;
+        pull.overlap_hours = overlap.unwrap_or(pull.overlap_hours);
+        let interval = number("INTERVAL_SECONDS", file.interval_seconds)?;
+        pull.interval_seconds = interval.unwrap_or(pull.interval_seconds);
+        let size = number("PAGE_SIZE", file.page_size.map(|n| n as u64))?;
+        pull.page_size = size.map_or(pull.page_size, |n| n as usize);
+        if pull.interval_seconds == 0 || pull.page_size == 0 {
+            bail!("pull.interval_seconds and pull.page_size must be at least 1");
+        }
+        Ok(pull)
+    }
 }
 
 /// The file read when `--config` / `ACTLOG_CONFIG` name none, if it exists.
@@ -198,6 +314,7 @@ impl Settings {
                 "postgres.connections must be at least 2 and more than postgres.writers (at least 1)"
             );
         }
+        let pull = PullSettings::load(cloud, file.pull, &env)?;
         let server = ServerConfig {
             limits,
             policy,
@@ -209,6 +326,7 @@ impl Settings {
             listen: parse_listen(&listen)?,
             server,
             postgres,
+            pull,
         })
     }
 }
@@ -261,6 +379,33 @@ connections = 16
 # Tasks committing ingested batches at once (each commits groups of batches, one partner at a
 # time); fewer than connections.
 writers = 4
+
+[pull]
+# `actlog pull` mirrors a partner's audit records from this API (ACTLOG_PULL_SOURCE, --source):
+# Partner Center's, or any compatible one, such as another actlog.
+source = "https://api.partnercenter.microsoft.com/v1/auditrecords"
+# Where the app signs in (ACTLOG_PULL_AUTHORITY): https://login.microsoftonline.com for
+# cloud = "public", https://login.microsoftonline.us for cloud = "usgov".
+# authority = "https://login.microsoftonline.com"
+# The app registration's OAuth 2.0 client credentials, with Partner Center API permission
+# (ACTLOG_PULL_TENANT_ID, ACTLOG_PULL_CLIENT_ID, ACTLOG_PULL_CLIENT_SECRET). Prefer the
+# environment for the secret; it is never printed.
+# tenant_id = "00000000-0000-0000-0000-000000000000"
+# client_id = "00000000-0000-0000-0000-000000000000"
+# client_secret = "…"
+# Or, instead of the secret, the app's certificate: a PEM file with the certificate, and its
+# RSA private key in the same file or in client_key (ACTLOG_PULL_CLIENT_CERTIFICATE,
+# ACTLOG_PULL_CLIENT_KEY).
+# client_certificate = "/etc/actlog/pull-app.pem"
+# client_key = "/etc/actlog/pull-app.key"
+# Or a static bearer token instead (ACTLOG_PULL_TOKEN, --token), e.g. another actlog's read key.
+# token = "…"
+# A later pull starts reading again this long before the last one ended, for late records.
+overlap_hours = 24
+# Seconds between passes of `actlog pull --follow`, jittered by ±10 %.
+interval_seconds = 300
+# Records asked for per request.
+page_size = 500
 
 [limits]
 # Most records one POST /v1/auditrecords may carry; more is answered 413.
@@ -319,6 +464,47 @@ mod tests {
             sessions.max_hours.map(|h| h * 3600),
             Some(defaults.absolute.as_secs())
         );
+    }
+
+    #[test]
+    fn the_example_states_the_pull_defaults() {
+        let file: FileSettings = toml::from_str(EXAMPLE).unwrap();
+        let none = |_: &str| None;
+        let pull = PullSettings::load(Cloud::Public, file.pull, &none).unwrap();
+        let defaults = PullSettings::defaults(Cloud::Public);
+        assert_eq!(pull.source, defaults.source);
+        assert_eq!(pull.overlap_hours, defaults.overlap_hours);
+        assert_eq!(pull.interval_seconds, defaults.interval_seconds);
+        assert_eq!(pull.page_size, defaults.page_size);
+        assert_eq!(
+            PullSettings::defaults(Cloud::UsGov).authority,
+            "https://login.microsoftonline.us"
+        );
+    }
+
+    #[test]
+    fn pull_secrets_never_reach_debug_output_and_the_environment_wins() {
+        let file: FileSettings = toml::from_str(
+            "[pull]\nclient_id = \"app\"\nclient_secret = \"file-s3cret\"\npage_size = 50",
+        )
+        .unwrap();
+        let env = |name: &str| match name {
+            "ACTLOG_PULL_CLIENT_SECRET" => Some("env-s3cret".to_owned()),
+            "ACTLOG_PULL_TOKEN" => Some("tok3n".to_owned()),
+            "ACTLOG_PULL_PAGE_SIZE" => Some("70".to_owned()),
+            _ => None,
+        };
+        let pull = PullSettings::load(Cloud::Public, file.pull, &env).unwrap();
+        assert_eq!(pull.client_secret.as_ref().unwrap().expose(), "env-s3cret");
+        assert_eq!(pull.client_id.as_deref(), Some("app"));
+        assert_eq!(pull.page_size, 70);
+        let shown = format!("{pull:?}");
+        for secret in ["s3cret", "tok3n"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let bad = |name: &str| (name == "ACTLOG_PULL_PAGE_SIZE").then(|| "many".to_owned());
+        let err = PullSettings::load(Cloud::Public, None, &bad).unwrap_err();
+        assert!(err.to_string().contains("ACTLOG_PULL_PAGE_SIZE"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod demo;
 mod export;
 mod import;
 mod progress;
+mod pull;
 mod serve;
 mod user;
 
@@ -86,6 +87,14 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Mirror a partner's audit records from Partner Center (or a compatible API, such as
+    /// another actlog), resuming where the last pull stopped; --follow keeps it current.
+    Pull {
+        #[command(flatten)]
+        args: pull::Args,
+        #[command(flatten)]
+        database: DatabaseArg,
     },
     /// Copy a whole deployment (partners, keys, users, records) into another database, e.g.
     /// from SQLite to PostgreSQL; run it again to resume an interrupted copy.
@@ -283,6 +292,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 database: db,
             } => user::disable(&database(db)?, email, *enable).await,
         },
+        Command::Pull { args, database: db } => {
+            let settings = settings()?;
+            let url = match &db.database {
+                Some(url) => DatabaseUrl::parse(url)?,
+                None => settings.database.clone(),
+            };
+            pull::run(&settings.pull, &url, args).await
+        }
         Command::Copy { from, to } => {
             copy::run(&DatabaseUrl::parse(from)?, &DatabaseUrl::parse(to)?).await
         }
