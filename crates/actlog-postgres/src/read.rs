@@ -10,8 +10,7 @@ use actlog_domain::AuditRecord;
 use actlog_domain::query::{MAX_PAGE_SIZE, PageRequest, Position, Query};
 use actlog_store::{Page, RecordBatch, StoreError};
 use deadpool_postgres::{Client, Object};
-use futures::stream::TryChunksError;
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
 use tokio_postgres::types::ToSql;
 
 use crate::dialect::Where;
@@ -190,24 +189,83 @@ pub(crate) async fn scan_batches(
             Some(rows)
         }
     };
-    let rows = futures::stream::iter(rows).flatten();
-    let batches = rows
-        .map(move |row| {
-            let row = row.map_err(db)?;
-            rows::read(&row, &partner).map(|(_, r)| r)
-        })
-        .try_chunks(SCAN_BATCH)
-        .flat_map(move |chunk| {
-            // The client lives as long as the stream: the rows come over its connection.
-            let _held = &client;
-            // Records read before a failure are handed over before it.
-            let items = match chunk {
-                Ok(records) => vec![Ok(RecordBatch::new(records, None))],
-                Err(TryChunksError(records, e)) => {
-                    vec![Ok(RecordBatch::new(records, None)), Err(e)]
+    let Some(rows) = rows else {
+        return Ok(futures::stream::empty().left_stream());
+    };
+    // Spent batches come back here (see `RecordBatch`) and their records are refilled in place.
+    let (home, spent) = std::sync::mpsc::sync_channel::<Vec<AuditRecord>>(SPARE);
+    let state = Filling {
+        rows: Box::pin(rows),
+        partner,
+        home,
+        spent,
+        failed: None,
+        done: false,
+        _client: client,
+    };
+    let batches = futures::stream::unfold(state, |mut state| async move {
+        state.next_batch().await.map(|item| (item, state))
+    });
+    Ok(batches.right_stream())
+}
+
+/// Spent batches kept for refilling; any more are freed.
+const SPARE: usize = 6;
+
+/// A scan in progress: its rows, and the batches to refill.
+struct Filling {
+    rows: std::pin::Pin<Box<tokio_postgres::RowStream>>,
+    partner: String,
+    home: std::sync::mpsc::SyncSender<Vec<AuditRecord>>,
+    spent: std::sync::mpsc::Receiver<Vec<AuditRecord>>,
+    /// A failure met while filling a batch, handed over after that batch.
+    failed: Option<StoreError>,
+    /// The rows have ended (a finished row stream must not be polled again).
+    done: bool,
+    /// The connection the rows come over, held as long as the scan.
+    _client: Object,
+}
+
+impl Filling {
+    /// The next batch (refilling a spent one when there is one), or the failure that ended
+    /// the scan; `None` at the end.
+    async fn next_batch(&mut self) -> Option<Result<RecordBatch, StoreError>> {
+        if let Some(e) = self.failed.take() {
+            self.done = true;
+            return Some(Err(e));
+        }
+        if self.done {
+            return None;
+        }
+        let mut batch = self.spent.try_recv().unwrap_or_default();
+        let mut filled = 0;
+        while filled < SCAN_BATCH {
+            let row = match self.rows.next().await {
+                None => {
+                    self.done = true;
+                    break;
+                }
+                Some(Ok(row)) => row,
+                Some(Err(e)) => {
+                    self.failed = Some(db(e));
+                    break;
                 }
             };
-            futures::stream::iter(items)
-        });
-    Ok(batches)
+            let read = match batch.get_mut(filled) {
+                Some(record) => rows::read_into(&row, &self.partner, record),
+                None => rows::read(&row, &self.partner).map(|(_, r)| batch.push(r)),
+            };
+            if let Err(e) = read {
+                self.failed = Some(e);
+                break;
+            }
+            filled += 1;
+        }
+        batch.truncate(filled);
+        if filled == 0 {
+            self.done = true;
+            return self.failed.take().map(Err);
+        }
+        Some(Ok(RecordBatch::new(batch, Some(self.home.clone()))))
+    }
 }

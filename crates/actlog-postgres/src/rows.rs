@@ -3,6 +3,7 @@
 use actlog_domain::extensions::Extensions;
 use actlog_domain::{AuditRecord, OperationDate};
 use actlog_store::StoreError;
+use actlog_store::refill::{set, set_customized, set_optional};
 use tokio_postgres::Row;
 
 /// The columns [`read`] expects, in its order (`r.` is the records table). `seq` first: it is
@@ -45,4 +46,44 @@ pub(crate) fn read(row: &Row, partner: &str) -> Result<(i64, AuditRecord), Store
         extensions,
     };
     Ok((row.get(0), record))
+}
+
+/// Overwrites `record` with the row, as [`read`] would read it, reusing the memory `record`
+/// already holds: a scan refills the same records row after row.
+pub(crate) fn read_into(
+    row: &Row,
+    partner: &str,
+    record: &mut AuditRecord,
+) -> Result<(), StoreError> {
+    let text = |i: usize| -> Option<&str> { row.get(i) };
+    set(&mut record.id, row.get(1));
+    set(&mut record.partner_id, partner);
+    record.operation_date = OperationDate::from_ticks(row.get(2));
+    set_optional(&mut record.customer_id, text(3));
+    set_optional(&mut record.customer_name, text(4));
+    set_optional(&mut record.user_principal_name, text(5));
+    set_optional(&mut record.application_id, text(6));
+    set_optional(&mut record.resource_type, text(7));
+    set(&mut record.operation_type, row.get(8));
+    set_optional(&mut record.operation_status, text(9));
+    set_optional(&mut record.resource_old_value, text(10));
+    set_optional(&mut record.resource_new_value, text(11));
+    record.customized_data = match text(12) {
+        None => None,
+        Some(json) => {
+            let mut list = record.customized_data.take().unwrap_or_default();
+            set_customized(json, &mut list).map_err(|e| {
+                StoreError::Database(format!("a stored customizedData is damaged: {e}"))
+            })?;
+            Some(list)
+        }
+    };
+    set_optional(&mut record.session_id, text(13));
+    set_optional(&mut record.original_correlation_id, text(14));
+    record.extensions = match text(15) {
+        None => Extensions::default(),
+        Some(stored) => Extensions::from_stored(stored)
+            .map_err(|e| StoreError::Database(format!("stored extensions are damaged: {e}")))?,
+    };
+    Ok(())
 }

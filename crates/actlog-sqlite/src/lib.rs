@@ -18,14 +18,14 @@
 //! - **Migrations** (`migrate`) are the `.sql` files of `migrations/`, embedded and applied on
 //!   open; an edited or unknown (newer) migration makes `open` fail rather than guess.
 //!
-//! Layout: `rows` maps records to rows (`customized` reads customizedData back in place),
+//! Layout: `rows` maps records to rows (reading customizedData back in place with
+//! `actlog_store::refill`),
 //! `scan` streams exports' records in batches, `append` is the ingest job, `partners` caches
 //! partner keys, `tenancy` holds API keys and secrets.
 
 mod append;
 mod checkpoint;
 mod connection;
-mod customized;
 mod dialect;
 mod error;
 mod identity;

@@ -6,7 +6,9 @@
 //! implement [`Store`]; the server holds one as `Arc<dyn Store>`, picked from the database URL.
 //! [`sql`] holds the filter translation both SQL backends share.
 
+pub mod customized;
 pub mod identity;
+pub mod refill;
 pub mod sql;
 
 pub use identity::{AddUserError, Identity, NewUser, Session, User};

@@ -199,7 +199,7 @@ pub async fn scan_streams_the_same_records_as_a_walk(store: Arc<dyn Store>) {
 }
 
 /// `scan_batches` (the export's path) streams what a walk returns, in the same order, in
-/// batches that are never empty, and the records it keeps are whole records.
+/// batches that are never empty, however the backend reuses the batches handed back.
 pub async fn batched_scans_stream_the_same_records_as_a_walk(store: Arc<dyn Store>) {
     let partner = "partner-batches";
     let records = DataSet::new(partner, "b", 43).take(1_300);
@@ -216,7 +216,9 @@ pub async fn batched_scans_stream_the_same_records_as_a_walk(store: Arc<dyn Stor
         while let Some(batch) = batches.next().await {
             let batch = batch.expect("a batch");
             assert!(!batch.is_empty(), "an empty batch");
-            scanned.extend(batch.into_records());
+            // Copied, then dropped: a backend may refill a dropped batch's records in place
+            // with later rows, and a refilled record must keep nothing of its previous row.
+            scanned.extend(batch.iter().cloned());
         }
         assert_records(&scanned, &walked, &format!("batched scan of {query:?}"));
     }

@@ -10,7 +10,7 @@ use actlog_domain::KeyValue;
 
 /// Replaces `list` with the entries of `json`, reusing its strings where the text is in the
 /// stored shape.
-pub(crate) fn read_into(json: &str, list: &mut Vec<KeyValue>) -> serde_json::Result<()> {
+pub fn read_into(json: &str, list: &mut Vec<KeyValue>) -> serde_json::Result<()> {
     if !read_plain(json, list) {
         *list = serde_json::from_str(json)?;
     }
@@ -32,8 +32,8 @@ fn read_plain(json: &str, list: &mut Vec<KeyValue>) -> bool {
             };
             match list.get_mut(used) {
                 Some(entry) => {
-                    crate::rows::set(&mut entry.key, key);
-                    crate::rows::set_optional(&mut entry.value, value);
+                    crate::refill::set(&mut entry.key, key);
+                    crate::refill::set_optional(&mut entry.value, value);
                 }
                 None => list.push(KeyValue {
                     key: key.to_owned(),
@@ -51,7 +51,7 @@ fn read_plain(json: &str, list: &mut Vec<KeyValue>) -> bool {
     }
     list.truncate(used);
     if list.capacity() > 4 * used.max(16) {
-        list.shrink_to_fit(); // as [`crate::rows::set`]: keep no memory of a rare long list
+        list.shrink_to_fit(); // as [`crate::refill::set`]: keep no memory of a rare long list
     }
     at.at == json.len()
 }
