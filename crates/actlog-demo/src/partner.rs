@@ -44,9 +44,16 @@ pub(crate) fn build(w: &mut World, code: &'static str) -> Draft {
                 },
                 w.rng.below(10_000)
             );
+            // Partner Center's Customer model: the name is in its company profile.
+            let company = Obj::new()
+                .str("TenantId", &id)
+                .str("CompanyName", &name)
+                .end("CustomerCompanyProfile");
             let old = Obj::new()
                 .str("Id", &id)
-                .str("CompanyName", &name)
+                .raw("CompanyProfile", &company)
+                .null("BillingProfile")
+                .str("RelationshipToPartner", "reseller")
                 .end("Customer");
             let draft = Draft::new(
                 code,

@@ -468,3 +468,147 @@ fn degenerate_specs_do_not_panic() {
             .all(|r| r.customer_id.is_none() || r.operation_type.starts_with("delete_"))
     );
 }
+
+/// The JSON kinds a Partner Center SDK model's members have, as its deserializer needs them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Text,
+    Number,
+    Bool,
+    Object,
+    Array,
+    /// A string or null (a nullable member).
+    TextOrNull,
+    /// An object or null (a nullable member).
+    ObjectOrNull,
+}
+
+fn kind_of(value: &Value, want: Kind) -> bool {
+    match want {
+        Kind::Text => value.is_string(),
+        Kind::Number => value.is_number(),
+        Kind::Bool => value.is_boolean(),
+        Kind::Object => value.is_object(),
+        Kind::Array => value.is_array(),
+        Kind::TextOrNull => value.is_string() || value.is_null(),
+        Kind::ObjectOrNull => value.is_object() || value.is_null(),
+    }
+}
+
+/// Members Partner Center's own models (Order, Subscription, Customer, CustomerBillingProfile)
+/// carry, with their kinds: tools deserialize resourceNewValue into those models.
+fn model(object_type: &str) -> Option<&'static [(&'static str, Kind)]> {
+    use Kind::*;
+    Some(match object_type {
+        "Order" => &[
+            ("Id", Text),
+            ("ReferenceCustomerId", Text),
+            ("BillingCycle", Text),
+            ("LineItems", Array),
+            ("CreationDate", Text),
+            ("Attributes", Object),
+        ],
+        "Subscription" => &[
+            ("Id", Text),
+            ("OfferId", Text),
+            ("OfferName", Text),
+            ("FriendlyName", Text),
+            ("Quantity", Number),
+            ("UnitType", Text),
+            ("CreationDate", Text),
+            ("EffectiveStartDate", Text),
+            ("CommitmentEndDate", Text),
+            ("Status", Text),
+            ("AutoRenewEnabled", Bool),
+            ("BillingCycle", Text),
+            ("OrderId", Text),
+            ("Attributes", Object),
+        ],
+        "Customer" => &[
+            ("CompanyProfile", Object),
+            ("BillingProfile", ObjectOrNull),
+            ("RelationshipToPartner", Text),
+            ("Attributes", Object),
+        ],
+        "CustomerBillingProfile" => &[
+            ("FirstName", Text),
+            ("LastName", Text),
+            ("Email", Text),
+            ("Culture", Text),
+            ("Language", Text),
+            ("CompanyName", Text),
+            ("DefaultAddress", Object),
+            ("Attributes", Object),
+        ],
+        _ => return None,
+    })
+}
+
+/// Partner Center's tools deserialize resourceNewValue / resourceOldValue into its own models:
+/// the demo's orders, subscriptions, customers and billing profiles carry those models' members
+/// with their kinds, an order's line items theirs, and every resource its ObjectType.
+#[test]
+fn resource_values_have_partner_centers_model_shapes() {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for record in generate(&spec()).take(20_000) {
+        for value in [&record.resource_new_value, &record.resource_old_value] {
+            let parsed = value
+                .as_deref()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok());
+            let Some(object) = parsed.as_ref().and_then(Value::as_object) else {
+                continue;
+            };
+            let Some(object_type) = object
+                .get("Attributes")
+                .and_then(|a| a.get("ObjectType"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let Some(members) = model(object_type) else {
+                continue;
+            };
+            *seen.entry(object_type.to_owned()).or_default() += 1;
+            for (name, want) in members {
+                let got = object.get(*name);
+                assert!(
+                    got.is_some_and(|v| kind_of(v, *want)),
+                    "{} ({object_type}): {name} should be {want:?}, is {got:?}",
+                    record.id
+                );
+            }
+            for line in object
+                .get("LineItems")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                for (name, want) in [
+                    ("LineItemNumber", Kind::Number),
+                    ("OfferId", Kind::Text),
+                    ("SubscriptionId", Kind::TextOrNull),
+                    ("FriendlyName", Kind::Text),
+                    ("Quantity", Kind::Number),
+                ] {
+                    let got = line.get(name);
+                    assert!(
+                        got.is_some_and(|v| kind_of(v, want)),
+                        "{}: line item {name} should be {want:?}, is {got:?}",
+                        record.id
+                    );
+                }
+            }
+        }
+    }
+    for object_type in [
+        "Order",
+        "Subscription",
+        "Customer",
+        "CustomerBillingProfile",
+    ] {
+        assert!(
+            seen.get(object_type).copied().unwrap_or(0) > 0,
+            "no {object_type} in {seen:?}"
+        );
+    }
+}
