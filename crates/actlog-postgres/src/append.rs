@@ -109,16 +109,34 @@ impl Writer {
     }
 }
 
+/// How long a writer waits for more jobs when the last group showed that many clients are
+/// writing at once: their requests arrive a little apart, and without the wait every large
+/// group is followed by a group of the one job that came just too late (a commit for one).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// A writer task: takes groups of jobs until its queue closes.
 async fn serve(shared: Arc<Shared>, mut queue: mpsc::Receiver<Job>) {
+    let mut last_group = 1;
     while let Some(first) = queue.recv().await {
         let mut records = first.records.len();
         let mut group = vec![first];
+        let deadline = tokio::time::Instant::now() + GATHER;
         while group.len() < MAX_GROUP_JOBS && records < MAX_GROUP_RECORDS {
-            let Ok(job) = queue.try_recv() else { break };
+            let job = match queue.try_recv() {
+                Ok(job) => job,
+                // Concurrent writers seen: wait a moment for as many as last time.
+                Err(_) if group.len() < last_group => {
+                    match tokio::time::timeout_at(deadline, queue.recv()).await {
+                        Ok(Some(job)) => job,
+                        _ => break,
+                    }
+                }
+                Err(_) => break,
+            };
             records += job.records.len();
             group.push(job);
         }
+        last_group = group.len();
         let mut by_partner: HashMap<String, Vec<Job>> = HashMap::new();
         for job in group {
             by_partner.entry(job.partner.clone()).or_default().push(job);
