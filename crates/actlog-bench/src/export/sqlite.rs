@@ -52,7 +52,7 @@ pub async fn run(rows: &RowSpec, options: &Options) -> anyhow::Result<()> {
         database: format!("sqlite://{}", db.display()),
         expected,
         reference: "sqlite3 -csv",
-        target: 1.5,
+        target: 2.0,
     };
     compare(&comparison, options, |out| {
         shell_export(&db, &sql, expected, out)
