@@ -3,6 +3,7 @@
 
 use actlog_domain::roles::Role;
 use actlog_domain::time::OperationDate;
+use actlog_store::identity::{normalize_email, parse_role_codes, role_codes};
 use actlog_store::{AddUserError, Identity, NewUser, Session, StoreError, User};
 use async_trait::async_trait;
 use tokio_postgres::Row;
@@ -20,23 +21,11 @@ fn user_row(row: &Row) -> User {
         partner_id: row.get(1),
         email: row.get(2),
         password_hash: row.get(3),
-        // Codes are written by this store only; an unknown one (from a newer version) is skipped.
-        roles: roles
-            .split(',')
-            .filter_map(|code| code.parse::<Role>().ok())
-            .collect(),
+        roles: parse_role_codes(&roles),
         disabled: row.get(5),
         lang: row.get(6),
         time_zone: row.get(7),
     }
-}
-
-fn role_codes(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
-}
-
-fn normalize(email: &str) -> String {
-    email.trim().to_lowercase()
 }
 
 impl PgStore {
@@ -55,7 +44,7 @@ impl PgStore {
 #[async_trait]
 impl Identity for PgStore {
     async fn add_user(&self, user: NewUser) -> Result<User, AddUserError> {
-        let email = normalize(&user.email);
+        let email = normalize_email(&user.email);
         if self.user_by_email(&email).await?.is_some() {
             return Err(AddUserError::EmailTaken(email));
         }
@@ -89,7 +78,7 @@ impl Identity for PgStore {
             .await
             .map_err(db)?;
         let row = client
-            .query_opt(&stmt, &[&normalize(email)])
+            .query_opt(&stmt, &[&normalize_email(email)])
             .await
             .map_err(db)?;
         Ok(row.as_ref().map(user_row))
@@ -111,7 +100,7 @@ impl Identity for PgStore {
     async fn set_roles(&self, email: &str, roles: &[Role]) -> Result<bool, StoreError> {
         let sql = "UPDATE users SET roles = $2 WHERE email = $1";
         let n = self
-            .change(sql, &[&normalize(email), &role_codes(roles)])
+            .change(sql, &[&normalize_email(email), &role_codes(roles)])
             .await?;
         Ok(n == 1)
     }
@@ -126,7 +115,7 @@ impl Identity for PgStore {
                    SELECT count(*) FROM changed";
         let client = self.client().await?;
         let n: i64 = client
-            .query_one(sql, &[&normalize(email), &disabled])
+            .query_one(sql, &[&normalize_email(email), &disabled])
             .await
             .map_err(db)?
             .get(0);

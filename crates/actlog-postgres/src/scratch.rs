@@ -1,11 +1,33 @@
 //! Scratch databases for tests and benchmarks: a new, empty database on a PostgreSQL server,
-//! dropped (with every connection still open to it) when the handle is dropped.
+//! dropped (with every connection still open to it) when the handle is dropped; and
+//! [`Backend`], which store a test suite runs on.
 //!
 //! The server is `ACTLOG_TEST_POSTGRES` (a URL to an administrative database, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`, as `scripts/test` provides). An unreachable
 //! server is an error that says so: tests fail rather than skip.
 
 use std::str::FromStr;
+
+/// The store backend a test suite runs on, from `ACTLOG_TEST_BACKEND`: `sqlite` (the default)
+/// or `postgres` (`scripts/test` runs the storage-touching suites once with each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend `ACTLOG_TEST_BACKEND` names; panics on any other value.
+    pub fn from_env() -> Backend {
+        match std::env::var("ACTLOG_TEST_BACKEND") {
+            Err(std::env::VarError::NotPresent) => Backend::Sqlite,
+            Ok(name) if name.is_empty() || name == "sqlite" => Backend::Sqlite,
+            Ok(name) if name == "postgres" => Backend::Postgres,
+            Ok(name) => panic!("ACTLOG_TEST_BACKEND={name}: write sqlite or postgres"),
+            Err(e) => panic!("ACTLOG_TEST_BACKEND: {e}"),
+        }
+    }
+}
 
 /// The environment variable naming the test server.
 pub const SERVER_VAR: &str = "ACTLOG_TEST_POSTGRES";

@@ -2,6 +2,7 @@
 
 use actlog_domain::roles::Role;
 use actlog_domain::time::OperationDate;
+use actlog_store::identity::{normalize_email, parse_role_codes, role_codes};
 use actlog_store::{AddUserError, Identity, NewUser, Session, StoreError, User};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row};
@@ -20,29 +21,17 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
         partner_id: row.get(1)?,
         email: row.get(2)?,
         password_hash: row.get(3)?,
-        // Codes are written by this store only; an unknown one (from a newer version) is skipped.
-        roles: roles
-            .split(',')
-            .filter_map(|code| code.parse::<Role>().ok())
-            .collect(),
+        roles: parse_role_codes(&roles),
         disabled: row.get(5)?,
         lang: row.get(6)?,
         time_zone: row.get(7)?,
     })
 }
 
-fn role_codes(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
-}
-
-fn normalize(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 #[async_trait]
 impl Identity for SqliteStore {
     async fn add_user(&self, user: NewUser) -> Result<User, AddUserError> {
-        let email = normalize(&user.email);
+        let email = normalize_email(&user.email);
         if self.user_by_email(&email).await?.is_some() {
             return Err(AddUserError::EmailTaken(email));
         }
@@ -75,7 +64,7 @@ impl Identity for SqliteStore {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let email = normalize(email);
+        let email = normalize_email(email);
         self.readers
             .run(move |conn, _| {
                 conn.prepare_cached(&format!(
@@ -102,7 +91,7 @@ impl Identity for SqliteStore {
     }
 
     async fn set_roles(&self, email: &str, roles: &[Role]) -> Result<bool, StoreError> {
-        let (email, codes) = (normalize(email), role_codes(roles));
+        let (email, codes) = (normalize_email(email), role_codes(roles));
         self.writer
             .run(1, move |conn| {
                 conn.prepare_cached("UPDATE users SET roles = ?2 WHERE email = ?1")
@@ -114,7 +103,7 @@ impl Identity for SqliteStore {
     }
 
     async fn set_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError> {
-        let email = normalize(email);
+        let email = normalize_email(email);
         self.writer
             .run(1, move |conn| {
                 let changed = conn

@@ -44,6 +44,26 @@ pub struct Session {
     pub last_seen: OperationDate,
 }
 
+/// An email as stored and compared: trimmed and lowercased (the sign-in name is unique in
+/// the deployment whatever its case). Every backend stores it so.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Roles as stored: their codes, comma-separated (`admin_agent,sales_agent`).
+pub fn role_codes(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
+}
+
+/// Roles read back from [`role_codes`]; a code this version does not know (written by a
+/// newer one) is skipped.
+pub fn parse_role_codes(codes: &str) -> Vec<Role> {
+    codes
+        .split(',')
+        .filter_map(|code| code.parse::<Role>().ok())
+        .collect()
+}
+
 /// Why a user could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum AddUserError {

@@ -36,25 +36,7 @@ pub fn text(out: &Output) -> String {
     )
 }
 
-/// The store backend under test, from `ACTLOG_TEST_BACKEND`: `sqlite` (the default) or
-/// `postgres`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn from_env() -> Backend {
-        match std::env::var("ACTLOG_TEST_BACKEND") {
-            Err(std::env::VarError::NotPresent) => Backend::Sqlite,
-            Ok(name) if name.is_empty() || name == "sqlite" => Backend::Sqlite,
-            Ok(name) if name == "postgres" => Backend::Postgres,
-            Ok(name) => panic!("ACTLOG_TEST_BACKEND={name}: write sqlite or postgres"),
-            Err(e) => panic!("ACTLOG_TEST_BACKEND: {e}"),
-        }
-    }
-}
+pub use actlog_postgres::scratch::Backend;
 
 /// A test's own, fresh database: `a.db` in a temporary directory, or a scratch PostgreSQL
 /// database, removed when this is dropped.
