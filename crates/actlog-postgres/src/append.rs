@@ -21,11 +21,12 @@ use std::sync::Arc;
 
 use actlog_domain::AuditRecord;
 use actlog_store::{AppendError, AppendReport, StoreError};
-use deadpool_postgres::{Client, Pool, Transaction};
+use deadpool_postgres::{Client, Pool};
 use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::types::ToSql;
 
 use crate::error::{db, pool as pool_error};
-use crate::insert;
+use crate::insert::{self, Prepared};
 use crate::partitions::{Month, Partitions};
 use crate::partners::Partners;
 use crate::rows;
@@ -38,7 +39,7 @@ const MAX_GROUP_RECORDS: usize = 16_384;
 /// One batch to store, and where to answer.
 struct Job {
     partner: String,
-    records: Vec<AuditRecord>,
+    records: Vec<Prepared>,
     reply: oneshot::Sender<Result<AppendReport, AppendError>>,
 }
 
@@ -56,7 +57,11 @@ struct Shared {
 }
 
 impl Writer {
-    /// Starts `writers` tasks, each with a queue of its share of `queue` places.
+    /// Starts `writers` tasks, each with a queue of its share of `queue` places, on a thread
+    /// of their own: on the request handlers' runtime, each of a transaction's round trips
+    /// would wait behind every ready request (tens of them under load) while the partner's
+    /// lock is held. `pool`'s connections must be used only here, so that their I/O runs on
+    /// this thread too.
     pub(crate) fn start(
         pool: Pool,
         partners: Arc<Partners>,
@@ -70,13 +75,27 @@ impl Writer {
             partitions,
         });
         let writers = writers.max(1);
-        let queues = (0..writers)
-            .map(|_| {
-                let (jobs, queued) = mpsc::channel((queue / writers).max(1));
-                tokio::spawn(serve(Arc::clone(&shared), queued));
-                jobs
+        let (queues, receivers): (Vec<_>, Vec<_>) = (0..writers)
+            .map(|_| mpsc::channel((queue / writers).max(1)))
+            .unzip();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime for the PostgreSQL writers");
+        std::thread::Builder::new()
+            .name("actlog-pg-writer".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let tasks: Vec<_> = receivers
+                        .into_iter()
+                        .map(|queued| tokio::spawn(serve(Arc::clone(&shared), queued)))
+                        .collect();
+                    for task in tasks {
+                        let _ = task.await;
+                    }
+                });
             })
-            .collect();
+            .expect("a thread for the PostgreSQL writers");
         Writer { queues }
     }
 
@@ -90,9 +109,11 @@ impl Writer {
         partner.hash(&mut hasher);
         let queue = &self.queues[(hasher.finish() % self.queues.len() as u64) as usize];
         let (reply, answer) = oneshot::channel();
+        // Folded forms and stored JSON are made here, on the caller's task, in parallel with
+        // other requests, rather than on the writer while it holds the partner's lock.
         let job = Job {
             partner: partner.to_owned(),
-            records,
+            records: records.into_iter().map(Prepared::new).collect(),
             reply,
         };
         queue.try_send(job).map_err(|e| match e {
@@ -149,14 +170,14 @@ async fn serve(shared: Arc<Shared>, mut queue: mpsc::Receiver<Job>) {
 
 /// Stores one partner's jobs in one transaction and answers each.
 async fn store_group(shared: &Shared, partner: &str, jobs: Vec<Job>) {
-    let batches: Vec<&[AuditRecord]> = jobs.iter().map(|j| j.records.as_slice()).collect();
+    let batches: Vec<&[Prepared]> = jobs.iter().map(|j| j.records.as_slice()).collect();
     let result = async {
         let mut client = shared.pool.get().await.map_err(pool_error)?;
         let key = shared.partners.ensure(&client, partner).await?;
         let months: Vec<Month> = batches
             .iter()
             .flat_map(|b| b.iter())
-            .map(|r| Month::of(r.operation_date))
+            .map(|p| Month::of(p.record.operation_date))
             .collect();
         shared.partitions.ensure(&mut client, months).await?;
         store_jobs(&mut client, key, partner, &batches).await
@@ -186,75 +207,208 @@ fn copy_error(e: &StoreError) -> StoreError {
 /// In one transaction under the partner's log lock: every batch checked against what is
 /// stored and what the group's earlier batches add, then the accepted records numbered and
 /// written; one outcome per batch, in order.
+///
+/// Round trips and work are what the partner's lock is held for, so the statements are
+/// pipelined (sent together, answered together; if one fails, PostgreSQL answers a `COMMIT`
+/// after it with a rollback, and the failure is the outcome), and the usual case — every id
+/// new — is tried first in fewer steps ([`all_new`]); when some id is stored already or
+/// repeated, that transaction is rolled back and the group [`checked`] one record at a time.
 async fn store_jobs(
     client: &mut Client,
     key: i64,
     partner: &str,
-    batches: &[&[AuditRecord]],
+    batches: &[&[Prepared]],
 ) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
-    let tx = client.transaction().await.map_err(db)?;
-    // Custom plans: the id look-up's generic plan scans the partner's ids until statistics exist.
-    tx.batch_execute(
-        "SET LOCAL synchronous_commit = on; SET LOCAL plan_cache_mode = force_custom_plan",
+    let result = in_transaction(client, key, partner, batches).await;
+    if result.is_err() {
+        // Whatever failed, the connection goes back to the pool outside any transaction.
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    result
+}
+
+async fn in_transaction(
+    client: &Client,
+    key: i64,
+    partner: &str,
+    batches: &[&[Prepared]],
+) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
+    if let Some(outcomes) = all_new(client, key, batches).await? {
+        return Ok(outcomes);
+    }
+    client.batch_execute("ROLLBACK").await.map_err(db)?;
+    checked(client, key, partner, batches).await
+}
+
+/// Stores the group if every id in it is new and appears once, in two round trips and a
+/// `COPY`: `BEGIN`, the lock and claiming the ids (an insert that skips ids already stored)
+/// together; if every id was claimed, the records' `COPY`, then the log's size and `COMMIT`
+/// together. `None` — the transaction to be rolled back — when some id was not claimed or
+/// the partner's log row is missing.
+async fn all_new(
+    client: &Client,
+    key: i64,
+    batches: &[&[Prepared]],
+) -> Result<Option<Vec<Result<AppendReport, AppendError>>>, StoreError> {
+    let all: Vec<&Prepared> = batches.iter().flat_map(|b| b.iter()).collect();
+    let ids: Vec<&str> = all.iter().map(|p| p.record.id.as_str()).collect();
+    let dates: Vec<i64> = all
+        .iter()
+        .map(|p| p.record.operation_date.ticks())
+        .collect();
+    let lock = client.prepare_cached(LOCK).await.map_err(db)?;
+    let claim = client.prepare_cached(CLAIM_IDS).await.map_err(db)?;
+    let lock_params: [&(dyn ToSql + Sync); 1] = [&key];
+    let claim_params: [&(dyn ToSql + Sync); 3] = [&key, &ids, &dates];
+    let (_, locked, claimed) = futures::try_join!(
+        client.batch_execute("BEGIN; SET LOCAL synchronous_commit = on"),
+        client.query_opt(&lock, &lock_params),
+        client.execute(&claim, &claim_params),
     )
-    .await
     .map_err(db)?;
-    let size = lock_log(&tx, key).await?;
-    let stored = stored_with_ids(&tx, key, partner, batches).await?;
+    let Some(row) = locked else {
+        return Ok(None);
+    };
+    if claimed != all.len() as u64 {
+        return Ok(None);
+    }
+    let size: i64 = row.get(0);
+    insert::records(client, key, size, &all).await?;
+    let update = client.prepare_cached(UPDATE_SIZE).await.map_err(db)?;
+    let new_size = size + all.len() as i64;
+    let update_params: [&(dyn ToSql + Sync); 2] = [&key, &new_size];
+    futures::try_join!(
+        client.execute(&update, &update_params),
+        client.batch_execute("COMMIT"),
+    )
+    .map_err(db)?;
+    Ok(Some(
+        batches
+            .iter()
+            .map(|b| {
+                Ok(AppendReport {
+                    stored: b.len(),
+                    unchanged: 0,
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// Claims a partner's (`$1`) ids (`$2`, with their records' dates `$3`), numbering them
+/// after the log's size in order; ids already stored (or repeated) are skipped, so fewer rows
+/// than ids means the group needs [`checked`].
+const CLAIM_IDS: &str = "INSERT INTO record_ids (partner, id, operation_date, seq) \
+    SELECT l.partner, u.id, u.operation_date, l.size + u.n \
+    FROM partner_logs l, unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS u (id, operation_date, n) \
+    WHERE l.partner = $1 ON CONFLICT DO NOTHING";
+
+/// The group checked record by record against what is stored (a retried batch, a
+/// conflicting id): `BEGIN`, the lock and the id look-up together, then the accepted records'
+/// `COPY`, then their ids, the log's size and `COMMIT` together.
+async fn checked(
+    client: &Client,
+    key: i64,
+    partner: &str,
+    batches: &[&[Prepared]],
+) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
+    let mut ids: Vec<&str> = batches
+        .iter()
+        .flat_map(|b| b.iter().map(|p| p.record.id.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let lock = client.prepare_cached(LOCK).await.map_err(db)?;
+    let check = client.prepare_cached(STORED_IDS).await.map_err(db)?;
+    let (lock_params, check_params): ([&(dyn ToSql + Sync); 1], [&(dyn ToSql + Sync); 2]) =
+        ([&key], [&key, &ids]);
+    let (_, locked, found) = futures::try_join!(
+        client.batch_execute("BEGIN; SET LOCAL synchronous_commit = on"),
+        client.query_opt(&lock, &lock_params),
+        client.query(&check, &check_params),
+    )
+    .map_err(db)?;
+    let (size, found) = match locked {
+        Some(row) => (row.get::<_, i64>(0), found),
+        // A partner whose log row is missing (made by an older path) gets one; the ids are
+        // checked again now that the lock is held.
+        None => {
+            client
+                .execute(
+                    "INSERT INTO partner_logs (partner) VALUES ($1) ON CONFLICT (partner) DO NOTHING",
+                    &[&key],
+                )
+                .await
+                .map_err(db)?;
+            let size = client.query_one(&lock, &[&key]).await.map_err(db)?.get(0);
+            (size, client.query(&check, &[&key, &ids]).await.map_err(db)?)
+        }
+    };
+    let stored = stored_records(client, key, partner, &found).await?;
     let mut taken: HashMap<&str, &AuditRecord> = HashMap::new();
-    let mut accepted: Vec<&AuditRecord> = Vec::new();
+    let mut accepted: Vec<&Prepared> = Vec::new();
     let outcomes: Vec<Result<AppendReport, AppendError>> = batches
         .iter()
         .map(|batch| sort(batch, &stored, &mut taken, &mut accepted))
         .collect();
-    if !accepted.is_empty() {
-        insert::records(&tx, key, size, &accepted).await?;
-        let size = size + accepted.len() as i64;
-        let update = "UPDATE partner_logs SET size = $2 WHERE partner = $1";
-        tx.execute(update, &[&key, &size]).await.map_err(db)?;
+    if accepted.is_empty() {
+        client.batch_execute("COMMIT").await.map_err(db)?;
+        return Ok(outcomes);
     }
-    tx.commit().await.map_err(db)?;
+    insert::records(client, key, size, &accepted).await?;
+    let ids = client.prepare_cached(insert::IDS).await.map_err(db)?;
+    let update = client.prepare_cached(UPDATE_SIZE).await.map_err(db)?;
+    let (id_values, dates, seqs) = insert::id_columns(size, &accepted);
+    let new_size = size + accepted.len() as i64;
+    let ids_params: [&(dyn ToSql + Sync); 4] = [&key, &id_values, &dates, &seqs];
+    let update_params: [&(dyn ToSql + Sync); 2] = [&key, &new_size];
+    futures::try_join!(
+        client.execute(&ids, &ids_params),
+        client.execute(&update, &update_params),
+        client.batch_execute("COMMIT"),
+    )
+    .map_err(db)?;
     Ok(outcomes)
 }
 
-/// Locks partner key `key`'s log row until the transaction ends; the log's size. A partner
-/// whose log row is missing (created by an older path) gets one.
-async fn lock_log(tx: &Transaction<'_>, key: i64) -> Result<i64, StoreError> {
-    let lock = "SELECT size FROM partner_logs WHERE partner = $1 FOR UPDATE";
-    if let Some(row) = tx.query_opt(lock, &[&key]).await.map_err(db)? {
-        return Ok(row.get(0));
-    }
-    tx.execute(
-        "INSERT INTO partner_logs (partner) VALUES ($1) ON CONFLICT (partner) DO NOTHING",
-        &[&key],
-    )
-    .await
-    .map_err(db)?;
-    Ok(tx.query_one(lock, &[&key]).await.map_err(db)?.get(0))
-}
+/// Locks a partner's log row until the transaction ends; the log's size.
+const LOCK: &str = "SELECT size FROM partner_logs WHERE partner = $1 FOR UPDATE";
 
-/// The stored records of the partner whose ids any of `batches` uses, by id.
-async fn stored_with_ids(
-    tx: &Transaction<'_>,
+/// The log's new size.
+const UPDATE_SIZE: &str = "UPDATE partner_logs SET size = $2 WHERE partner = $1";
+
+/// Which of a partner's ids are stored, and where. One table, no join: planned in
+/// microseconds (a join with the partitioned records costs milliseconds of planning on every
+/// call, and the partner's lock is held meanwhile).
+const STORED_IDS: &str =
+    "SELECT operation_date, seq FROM record_ids WHERE partner = $1 AND id = ANY($2)";
+
+/// The stored records at `found` (rows of [`STORED_IDS`]), by id: only for retried or
+/// conflicting batches.
+async fn stored_records(
+    client: &Client,
     key: i64,
     partner: &str,
-    batches: &[&[AuditRecord]],
+    found: &[tokio_postgres::Row],
 ) -> Result<HashMap<String, AuditRecord>, StoreError> {
-    let mut ids: Vec<&str> = batches
-        .iter()
-        .flat_map(|b| b.iter().map(|r| r.id.as_str()))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
+    if found.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let dates: Vec<i64> = found.iter().map(|r| r.get(0)).collect();
+    let seqs: Vec<i64> = found.iter().map(|r| r.get(1)).collect();
     let sql = format!(
-        "SELECT {} FROM record_ids i JOIN records r
-           ON r.partner = i.partner AND r.operation_date = i.operation_date AND r.seq = i.seq
-         WHERE i.partner = $1 AND i.id = ANY($2)",
+        "SELECT {} FROM records r
+           JOIN unnest($2::bigint[], $3::bigint[]) AS f (operation_date, seq)
+             ON r.operation_date = f.operation_date AND r.seq = f.seq
+         WHERE r.partner = $1",
         rows::COLUMNS
     );
-    let stmt = tx.prepare_cached(&sql).await.map_err(db)?;
     let mut stored = HashMap::new();
-    for row in tx.query(&stmt, &[&key, &ids]).await.map_err(db)? {
+    for row in client
+        .query(&sql, &[&key, &dates, &seqs])
+        .await
+        .map_err(db)?
+    {
         let (_, record) = rows::read(&row, partner)?;
         stored.insert(record.id.clone(), record);
     }
@@ -265,16 +419,17 @@ async fn stored_with_ids(
 /// when one of its ids is stored, or taken earlier in the group or the batch, with other
 /// content — then nothing of the batch is accepted.
 fn sort<'a>(
-    batch: &'a [AuditRecord],
+    batch: &'a [Prepared],
     stored: &HashMap<String, AuditRecord>,
     taken: &mut HashMap<&'a str, &'a AuditRecord>,
-    accepted: &mut Vec<&'a AuditRecord>,
+    accepted: &mut Vec<&'a Prepared>,
 ) -> Result<AppendReport, AppendError> {
     let mut report = AppendReport::default();
-    let mut fresh: Vec<&AuditRecord> = Vec::new();
+    let mut fresh: Vec<&Prepared> = Vec::new();
     let mut mine: HashMap<&str, &AuditRecord> = HashMap::new();
     let mut conflicts: Vec<String> = Vec::new();
-    for record in batch {
+    for prepared in batch {
+        let record = &prepared.record;
         let id = record.id.as_str();
         let earlier = stored
             .get(id)
@@ -289,7 +444,7 @@ fn sort<'a>(
             }
             None => {
                 mine.insert(id, record);
-                fresh.push(record);
+                fresh.push(prepared);
                 report.stored += 1;
             }
         }

@@ -112,20 +112,9 @@ impl PgStore {
         };
         config.options(&settings);
         let target = describe(&config);
-        let manager = Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(options.connections.max(2))
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(options.connection_wait))
-            .create_timeout(Some(options.connection_wait))
-            .build()
-            .map_err(|e| OpenError::Pool(e.to_string()))?;
+        let pool = new_pool(config.clone(), options.connections.max(2), &options)?;
+        // The writers' own connections, used only on their thread.
+        let writer_pool = new_pool(config, options.writers.max(1) + 1, &options)?;
         let mut client = pool.get().await.map_err(|source| OpenError::Connect {
             target: target.clone(),
             source,
@@ -140,7 +129,7 @@ impl PgStore {
         drop(client);
         let partners = Arc::new(Partners::default());
         let writer = Writer::start(
-            pool.clone(),
+            writer_pool,
             Arc::clone(&partners),
             partitions,
             options.writers,
@@ -158,6 +147,28 @@ impl PgStore {
     async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(error::pool)
     }
+}
+
+/// A pool of at most `size` connections to `config`.
+fn new_pool(
+    config: tokio_postgres::Config,
+    size: usize,
+    options: &PgOptions,
+) -> Result<Pool, OpenError> {
+    let manager = Manager::from_config(
+        config,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(options.connection_wait))
+        .create_timeout(Some(options.connection_wait))
+        .build()
+        .map_err(|e| OpenError::Pool(e.to_string()))
 }
 
 /// `user@host:port/db` of a connection config, without any password.

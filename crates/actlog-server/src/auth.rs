@@ -139,8 +139,17 @@ async fn api_key(header: &str, state: &AppState) -> Result<Option<Principal>, Ap
     if !scheme.eq_ignore_ascii_case("bearer") || !keys::looks_like_key(key) {
         return Ok(None);
     }
-    let Some(stored) = state.store.api_key(&keys::hash(key)).await? else {
-        return Ok(None);
+    let hash = keys::hash(key);
+    let now = std::time::Instant::now();
+    let stored = match state.api_keys.get(&hash, now) {
+        Some(known) => known,
+        None => {
+            let Some(stored) = state.store.api_key(&hash).await? else {
+                return Ok(None);
+            };
+            state.api_keys.put(hash, stored.clone(), now);
+            stored
+        }
     };
     Ok(Some(Principal {
         partner_id: stored.partner_id,

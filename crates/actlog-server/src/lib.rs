@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod housekeeping;
 pub mod identity;
+pub mod key_cache;
 pub mod paging;
 pub mod params;
 pub mod records;

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::identity::session::SessionSettings;
 use crate::identity::throttle::Throttle;
+use crate::key_cache::KeyCache;
 
 /// Limits that protect the server from oversized or excessive requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
     pub ingest_slots: Arc<Semaphore>,
+    /// API keys recently read from the store.
+    pub api_keys: Arc<KeyCache>,
     /// Failed sign-ins per account (counted in the store, shared by every server).
     pub account_failures: Throttle,
     /// Failed sign-ins per client address (counted in the store, shared by every server).
@@ -93,6 +96,7 @@ impl AppState {
             cursor_key: CursorKey::new(secret),
             clock,
             ingest_slots: Arc::new(Semaphore::new(config.limits.max_concurrent_ingest)),
+            api_keys: Arc::default(),
             config: Arc::new(config),
             account_failures: Throttle::new("account", 5, Duration::from_secs(15 * 60)),
             address_failures: Throttle::new("address", 30, Duration::from_secs(15 * 60)),
