@@ -109,6 +109,7 @@ macro_rules! conformance_tests {
             duplicate_ids_inside_one_batch,
             concurrent_single_record_appends_are_all_stored,
             partners_api_keys_and_secrets,
+            api_keys_have_a_lifecycle,
             pull_state_is_kept_per_partner_and_source,
             users_keep_roles_partner_and_preferences,
             sessions_follow_their_user,

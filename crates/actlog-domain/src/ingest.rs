@@ -12,8 +12,26 @@ use crate::extensions::{Extensions, Members, Raw};
 use crate::record::{Attributes, AuditRecord, KeyValue};
 use crate::time::OperationDate;
 
-/// Longest accepted identifier (`id`, `customerId`, `operationType`, …), in characters.
+// Field sizes. Partner Center documents none (its OpenAPI description gives no lengths); its
+// ids are GUIDs and its codes short names, so these leave ample room for real records while
+// keeping one record, and the page that shows it, a reasonable size.
+
+/// Longest accepted identifier or code (`id`, `customerId`, `resourceType`, `operationType`,
+/// `operationStatus`, `sessionId`, `originalCorrelationId`), in characters.
 pub const MAX_SHORT_FIELD: usize = 512;
+/// Longest accepted name (`customerName`, `userPrincipalName`, `applicationId`, and each
+/// `customizedData` key), in bytes of UTF-8.
+pub const MAX_NAME_BYTES: usize = 4 * 1024;
+/// Largest accepted `resourceOldValue` and `resourceNewValue`, each, in bytes as stored.
+pub const MAX_RESOURCE_VALUE_BYTES: usize = 1024 * 1024;
+/// Largest accepted `customizedData`, the whole list as sent, in bytes.
+pub const MAX_CUSTOMIZED_DATA_BYTES: usize = 1024 * 1024;
+/// Largest accepted `attributes`, and each member this version does not know, as sent, in
+/// bytes.
+pub const MAX_EXTENSION_BYTES: usize = 64 * 1024;
+/// Largest accepted record, as sent, in bytes: the bound on many members that are each small
+/// enough.
+pub const MAX_RECORD_BYTES: usize = 4 * 1024 * 1024;
 /// Deepest nesting of arrays and objects accepted in a body.
 pub const MAX_DEPTH: usize = 64;
 /// How many per-record problems one error report lists at most.
@@ -330,7 +348,15 @@ pub fn parse_record(
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<AuditRecord, String> {
     let input: RecordInput = serde_json::from_str(json).map_err(|e| no_position(&e))?;
-    validate(input, partner_id, new_id)
+    let record = validate(input, partner_id, new_id)?;
+    // After the fields, so that the message names the field that is too large.
+    if json.len() > MAX_RECORD_BYTES {
+        return Err(format!(
+            "the record is larger than {MAX_RECORD_BYTES} bytes ({} sent)",
+            json.len()
+        ));
+    }
+    Ok(record)
 }
 
 fn validate(
@@ -361,9 +387,9 @@ fn validate(
         id,
         partner_id: partner_id.to_owned(),
         customer_id: optional_short("customerId", input.customer_id)?,
-        customer_name: optional_text("customerName", input.customer_name)?,
-        user_principal_name: optional_text("userPrincipalName", input.user_principal_name)?,
-        application_id: optional_text("applicationId", input.application_id)?,
+        customer_name: optional_name("customerName", input.customer_name)?,
+        user_principal_name: optional_name("userPrincipalName", input.user_principal_name)?,
+        application_id: optional_name("applicationId", input.application_id)?,
         resource_type: optional_short("resourceType", input.resource_type)?,
         resource_old_value: resource_value("resourceOldValue", input.resource_old_value)?,
         resource_new_value: resource_value("resourceNewValue", input.resource_new_value)?,
@@ -378,8 +404,9 @@ fn validate(
         )?,
         attributes: Attributes::audit_record(),
         extensions: Extensions {
-            members: input.unknown,
-            attributes: input.attributes.filter(|raw| !plain_attributes(raw)),
+            members: bounded_members(input.unknown)?,
+            attributes: bounded_raw("attributes", input.attributes)?
+                .filter(|raw| !plain_attributes(raw)),
             customized_data: input.customized_data.filter(has_more_members),
         },
     })
@@ -392,7 +419,10 @@ fn plain_attributes(raw: &Raw) -> bool {
     struct Plain {
         object_type: String,
     }
-    serde_json::from_str::<Plain>(raw.get()).is_ok_and(|p| p.object_type == "AuditRecord")
+    // Only an object: serde would also read a struct from an array (`["AuditRecord"]`), and
+    // that is not the plain form, so it must be kept as sent.
+    raw.get().trim_start().starts_with('{')
+        && serde_json::from_str::<Plain>(raw.get()).is_ok_and(|p| p.object_type == "AuditRecord")
 }
 
 /// Whether a `customizedData` list has an entry with members beyond `key` and `value`.
@@ -429,8 +459,42 @@ fn text(field: &str, value: String) -> Result<String, String> {
     Ok(value)
 }
 
-fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, String> {
-    value.map(|v| text(field, v)).transpose()
+/// Free text of at most `max` bytes.
+fn bounded_text(field: &str, value: String, max: usize) -> Result<String, String> {
+    if value.len() > max {
+        return Err(too_long(field, max, value.len()));
+    }
+    text(field, value)
+}
+
+fn too_long(field: &str, max: usize, sent: usize) -> String {
+    format!("{field} is longer than {max} bytes ({sent} sent)")
+}
+
+fn optional_name(field: &str, value: Option<String>) -> Result<Option<String>, String> {
+    value
+        .map(|v| bounded_text(field, v, MAX_NAME_BYTES))
+        .transpose()
+}
+
+/// A kept JSON text of at most [`MAX_EXTENSION_BYTES`].
+fn bounded_raw(field: &str, raw: Option<Raw>) -> Result<Option<Raw>, String> {
+    match raw {
+        Some(raw) if raw.get().len() > MAX_EXTENSION_BYTES => {
+            Err(too_long(field, MAX_EXTENSION_BYTES, raw.get().len()))
+        }
+        raw => Ok(raw),
+    }
+}
+
+/// Members this version does not know, each at most [`MAX_EXTENSION_BYTES`].
+fn bounded_members(members: Members) -> Result<Members, String> {
+    for (name, raw) in &members.0 {
+        if raw.get().len() > MAX_EXTENSION_BYTES {
+            return Err(too_long(name, MAX_EXTENSION_BYTES, raw.get().len()));
+        }
+    }
+    Ok(members)
 }
 
 /// `resourceOldValue` / `resourceNewValue`: a string is kept as its exact text; a JSON object or
@@ -447,19 +511,23 @@ fn resource_value(field: &str, raw: Option<Box<RawValue>>) -> Result<Option<Stri
             ));
         }
     };
-    text(field, value).map(Some)
+    bounded_text(field, value, MAX_RESOURCE_VALUE_BYTES).map(Some)
 }
 
 /// `customizedData`: a list of `{key, value}` entries (an entry may hold more members, which
 /// are kept by keeping the list as received).
 fn customized_data(raw: Option<&Raw>) -> Result<Option<Vec<KeyValue>>, String> {
     let Some(raw) = raw else { return Ok(None) };
+    if raw.get().len() > MAX_CUSTOMIZED_DATA_BYTES {
+        let sent = raw.get().len();
+        return Err(too_long("customizedData", MAX_CUSTOMIZED_DATA_BYTES, sent));
+    }
     let entries: Vec<EntryInput> = serde_json::from_str(raw.get())
         .map_err(|e| format!("customizedData: {}", no_position(&e)))?;
     let mut items = Vec::with_capacity(entries.len());
     for (i, entry) in entries.into_iter().enumerate() {
         let field = format!("customizedData[{i}]");
-        let key = text(&field, entry.key)?;
+        let key = bounded_text(&format!("{field}.key"), entry.key, MAX_NAME_BYTES)?;
         let value = entry.value.map(|v| text(&field, v)).transpose()?;
         items.push(KeyValue { key, value });
     }
@@ -670,6 +738,99 @@ mod tests {
             record.resource_new_value.as_deref(),
             Some(r#"{"Quantity" :  6}"#)
         );
+    }
+
+    /// A record with a 31 MiB `customerName` was accepted, and the day's activity log page
+    /// became 102 MB of HTML: every field now has a maximum, and the refusal names the field.
+    #[test]
+    fn a_field_past_its_maximum_is_refused_naming_the_field() {
+        let with = |member: &str, value: String| {
+            format!(
+                r#"{{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","{member}":{value}}}"#
+            )
+        };
+        let string = |n: usize| format!("\"{}\"", "a".repeat(n));
+        let entries = |n: usize| format!(r#"[{{"key":"k","value":"{}"}}]"#, "v".repeat(n));
+        let cases = [
+            (
+                "customerName",
+                string(MAX_NAME_BYTES),
+                string(MAX_NAME_BYTES + 1),
+            ),
+            (
+                "userPrincipalName",
+                string(MAX_NAME_BYTES),
+                string(MAX_NAME_BYTES + 1),
+            ),
+            (
+                "applicationId",
+                string(MAX_NAME_BYTES),
+                string(MAX_NAME_BYTES + 1),
+            ),
+            (
+                "customerId",
+                string(MAX_SHORT_FIELD),
+                string(MAX_SHORT_FIELD + 1),
+            ),
+            (
+                "resourceNewValue",
+                string(MAX_RESOURCE_VALUE_BYTES),
+                string(MAX_RESOURCE_VALUE_BYTES + 1),
+            ),
+            (
+                "resourceOldValue",
+                format!("[0{}]", " ".repeat(MAX_RESOURCE_VALUE_BYTES - 3)),
+                format!("[0{}]", " ".repeat(MAX_RESOURCE_VALUE_BYTES - 2)),
+            ),
+            (
+                "customizedData",
+                entries(MAX_CUSTOMIZED_DATA_BYTES - 30),
+                entries(MAX_CUSTOMIZED_DATA_BYTES),
+            ),
+            (
+                "colour",
+                string(MAX_EXTENSION_BYTES - 2),
+                string(MAX_EXTENSION_BYTES),
+            ),
+        ];
+        for (member, fits, too_long) in cases {
+            assert!(
+                parse(&with(member, fits)).is_ok(),
+                "{member} at its maximum"
+            );
+            let Err(BatchError::Invalid(problems)) = parse(&with(member, too_long)) else {
+                panic!("{member} past its maximum was accepted")
+            };
+            assert_eq!(problems[0].index, 0);
+            assert!(
+                problems[0]
+                    .message
+                    .starts_with(&format!("{member} is longer than")),
+                "{}",
+                problems[0].message
+            );
+        }
+        let key = format!(r#"[{{"key":{},"value":"v"}}]"#, string(MAX_NAME_BYTES + 1));
+        let Err(BatchError::Invalid(problems)) = parse(&with("customizedData", key)) else {
+            panic!("a long customizedData key was accepted")
+        };
+        assert!(problems[0].message.starts_with("customizedData[0].key"));
+    }
+
+    #[test]
+    fn a_record_of_many_members_each_small_enough_is_still_bounded() {
+        let member = format!("\"{}\"", "a".repeat(MAX_EXTENSION_BYTES - 2));
+        let members: Vec<String> = (0..MAX_RECORD_BYTES / MAX_EXTENSION_BYTES + 1)
+            .map(|i| format!(r#""m{i}":{member}"#))
+            .collect();
+        let body = format!(
+            r#"{{"operationType":"x","operationDate":"2024-01-02T03:04:05Z",{}}}"#,
+            members.join(",")
+        );
+        let Err(BatchError::Invalid(problems)) = parse(&body) else {
+            panic!("accepted")
+        };
+        assert!(problems[0].message.starts_with("the record is larger than"));
     }
 
     #[test]

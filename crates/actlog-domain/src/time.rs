@@ -151,7 +151,30 @@ impl QueryDate {
     /// Parses every form Partner Center clients send: `yyyy-mm-dd`; RFC 3339 (a missing offset
     /// means UTC); and the .NET forms `M/d/yyyy h:mm:ss AM` (en-US) and `MM/dd/yyyy HH:mm:ss`
     /// (invariant culture), with or without the time.
+    ///
+    /// .NET's `DateTime.MaxValue` (`12/31/9999 11:59:59 PM`, `12/31/9999 23:59:59`,
+    /// `9999-12-31T23:59:59.9999999`), which clients send to mean "no end", lies in the last
+    /// hours of 9999, beyond what actlog represents: an instant written in the year 9999 but
+    /// past [`OperationDate::MAX`] is `MAX`, and one written in the year 1 but before
+    /// [`OperationDate::MIN`] is `MIN`. Other years outside 1 to 9999 are refused.
     pub fn parse(text: &str) -> Result<Self, DateError> {
+        match Self::parse_exact(text) {
+            Err(DateError::OutOfRange(original)) => match written_year(text.trim()) {
+                Some(9999) => Ok(QueryDate::Instant(OperationDate::MAX)),
+                Some(1) => Ok(QueryDate::Instant(OperationDate::MIN)),
+                _ => Err(DateError::OutOfRange(original)),
+            },
+            parsed => parsed,
+        }
+    }
+
+    /// [`QueryDate::parse`]: kept for the callers that named the clamping explicitly.
+    pub fn parse_clamped(text: &str) -> Result<Self, DateError> {
+        Self::parse(text)
+    }
+
+    /// The forms of [`QueryDate::parse`], refusing every instant outside the range.
+    fn parse_exact(text: &str) -> Result<Self, DateError> {
         let text = text.trim();
         if let Ok(date) = text.parse::<Date>()
             && text.len() == 10
@@ -165,22 +188,6 @@ impl QueryDate {
             return utc_instant(dt, text).map(QueryDate::Instant);
         }
         parse_dotnet(text).ok_or_else(|| DateError::Unrecognized(text.to_owned()))?
-    }
-
-    /// [`QueryDate::parse`], except that an instant written in the year 9999 but past
-    /// [`OperationDate::MAX`] is `MAX`, and one written in the year 1 but before
-    /// [`OperationDate::MIN`] is `MIN`. Clients send .NET's `DateTime.MaxValue`
-    /// (`12/31/9999 11:59:59 PM`, `12/31/9999 23:59:59`, `9999-12-31T23:59:59.9999999`) to mean
-    /// "no end", and the last hours of 9999 lie beyond what actlog can represent.
-    pub fn parse_clamped(text: &str) -> Result<Self, DateError> {
-        match Self::parse(text) {
-            Err(DateError::OutOfRange(original)) => match written_year(text.trim()) {
-                Some(9999) => Ok(QueryDate::Instant(OperationDate::MAX)),
-                Some(1) => Ok(QueryDate::Instant(OperationDate::MIN)),
-                _ => Err(DateError::OutOfRange(original)),
-            },
-            parsed => parsed,
-        }
     }
 
     /// A bare day, refused outside the years 1 to 9999 as instants are.
@@ -475,7 +482,7 @@ mod tests {
         ] {
             let err = OperationDate::parse_rfc3339(text).unwrap_err();
             assert_eq!(err, DateError::OutOfRange(text.to_owned()));
-            let err = QueryDate::parse(text).unwrap_err();
+            let err = QueryDate::parse_exact(text).unwrap_err();
             assert_eq!(err, DateError::OutOfRange(text.to_owned()));
         }
         assert_eq!(
@@ -487,7 +494,7 @@ mod tests {
     }
 
     #[test]
-    fn dotnet_max_value_in_every_form_is_the_latest_instant() {
+    fn dotnet_max_value_is_accepted_by_every_date_parser_as_the_latest_instant() {
         for text in [
             "12/31/9999 11:59:59 PM",
             "12/31/9999 23:59:59",
@@ -495,7 +502,13 @@ mod tests {
             "9999-12-31T23:59:59.9999999Z",
             "9999-12-31T12:00:00-05:00",
         ] {
-            assert!(QueryDate::parse(text).is_err(), "{text}");
+            // Every caller (the API, exports, `actlog export --to`, `actlog pull --since`)
+            // reads it so, not only the API's period.
+            assert_eq!(
+                QueryDate::parse(text),
+                Ok(QueryDate::Instant(OperationDate::MAX)),
+                "{text}"
+            );
             assert_eq!(
                 QueryDate::parse_clamped(text),
                 Ok(QueryDate::Instant(OperationDate::MAX)),

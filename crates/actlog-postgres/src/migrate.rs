@@ -19,11 +19,18 @@ pub(crate) struct Migration {
 }
 
 /// Every migration this binary knows, in order. Append only.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_api_key_lifecycle",
+        sql: include_str!("../migrations/0002_api_key_lifecycle.sql"),
+    },
+];
 
 /// The advisory lock key migrations hold ("actlog" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6163_746c_6f67;

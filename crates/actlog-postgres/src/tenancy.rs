@@ -1,7 +1,7 @@
 //! Partners, API keys and deployment secrets: [`Tenancy`] for [`PgStore`].
 
 use actlog_domain::OperationDate;
-use actlog_store::{ApiKey, Scopes, StoreError, StoredApiKey, Tenancy};
+use actlog_store::{ApiKey, KeyDetails, Scopes, StoreError, StoredApiKey, Tenancy};
 use async_trait::async_trait;
 
 use crate::PgStore;
@@ -47,7 +47,8 @@ impl Tenancy for PgStore {
             .prepare_cached(
                 "SELECT k.id, p.id, k.can_read, k.can_write, k.label
                  FROM api_keys k JOIN partners p ON p.pkey = k.partner
-                 WHERE k.secret_hash = $1",
+                 WHERE k.secret_hash = $1
+                   AND (k.expires_at IS NULL OR k.expires_at > extract(epoch FROM now()))",
             )
             .await
             .map_err(db)?;
@@ -66,6 +67,79 @@ impl Tenancy for PgStore {
         }))
     }
 
+    async fn set_api_key_expiry(
+        &self,
+        id: &str,
+        expires_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE api_keys SET expires_at = $2 WHERE id = $1",
+                &[&id, &expires_at],
+            )
+            .await
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE api_keys SET last_used_at = $2::bigint
+                 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::bigint - 60)",
+                &[&id, &now],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn key_details(&self, partner: &str) -> Result<Vec<KeyDetails>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT k.id, p.id, k.can_read, k.can_write, k.label,
+                        extract(epoch FROM k.created_at)::bigint, k.last_used_at, k.expires_at
+                 FROM api_keys k JOIN partners p ON p.pkey = k.partner
+                 WHERE p.id = $1 ORDER BY k.created_at, k.id COLLATE \"C\"",
+                &[&partner],
+            )
+            .await
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| KeyDetails {
+                key: ApiKey {
+                    id: r.get(0),
+                    partner_id: r.get(1),
+                    scopes: Scopes {
+                        read: r.get(2),
+                        write: r.get(3),
+                    },
+                    label: r.get(4),
+                },
+                created_at: r.get(5),
+                last_used_at: r.get(6),
+                expires_at: r.get(7),
+            })
+            .collect())
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "DELETE FROM api_keys k USING partners p
+                 WHERE k.id = $1 AND p.pkey = k.partner RETURNING p.id",
+                &[&id],
+            )
+            .await
+            .map_err(db)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
     async fn partners(&self) -> Result<Vec<String>, StoreError> {
         let client = self.client().await?;
         let rows = client
@@ -79,7 +153,7 @@ impl Tenancy for PgStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.secret_hash
+                "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.secret_hash, k.expires_at
                  FROM api_keys k JOIN partners p ON p.pkey = k.partner
                  ORDER BY p.id COLLATE \"C\", k.id COLLATE \"C\"",
                 &[],
@@ -101,6 +175,7 @@ impl Tenancy for PgStore {
                         label: r.get(4),
                     },
                     secret_hash: hash.try_into().unwrap_or([0; 32]),
+                    expires_at: r.get(6),
                 }
             })
             .collect())

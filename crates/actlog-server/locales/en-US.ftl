@@ -19,6 +19,11 @@ sign-in-throttled = Too many failed attempts. Try again in { $minutes ->
     [one] one minute
    *[other] { $minutes } minutes
 }.
+sign-in-throttled-seconds = Too many failed attempts. Try again in { $seconds ->
+    [one] one second
+   *[other] { $seconds } seconds
+}.
+sign-in-busy = Too many sign-ins are being checked right now. Please try again in a few seconds.
 sign-in-expired-form = The form expired. Please sign in again.
 signed-out = You have signed out.
 
@@ -29,6 +34,8 @@ forbidden-title = Not allowed
 forbidden-text = Your roles do not allow this page.
 not-found-title = Page not found
 not-found-text = There is no page at this address.
+bad-request-title = Request not understood
+bad-request-text = The page could not read what was sent. Go back and try again from the form.
 error-title = Something went wrong
 error-text = The server could not complete the request. It has been logged; please try again.
 

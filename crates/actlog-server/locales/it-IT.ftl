@@ -19,6 +19,11 @@ sign-in-throttled = Troppi tentativi non riusciti. Riprova tra { $minutes ->
     [one] un minuto
    *[other] { $minutes } minuti
 }.
+sign-in-throttled-seconds = Troppi tentativi non riusciti. Riprova tra { $seconds ->
+    [one] un secondo
+   *[other] { $seconds } secondi
+}.
+sign-in-busy = Troppi accessi in verifica in questo momento. Riprova tra qualche secondo.
 sign-in-expired-form = Il modulo è scaduto. Accedi di nuovo.
 signed-out = Sei uscito.
 
@@ -29,6 +34,8 @@ forbidden-title = Accesso non consentito
 forbidden-text = I tuoi ruoli non consentono di aprire questa pagina.
 not-found-title = Pagina non trovata
 not-found-text = Non esiste una pagina a questo indirizzo.
+bad-request-title = Richiesta non comprensibile
+bad-request-text = La pagina non ha potuto leggere i dati inviati. Torna indietro e riprova dal modulo.
 error-title = Si è verificato un errore
 error-text = Il server non ha potuto completare la richiesta. L'errore è stato registrato; riprova.
 

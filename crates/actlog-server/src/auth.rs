@@ -148,6 +148,12 @@ async fn api_key(header: &str, state: &AppState) -> Result<Option<Principal>, Ap
                 return Ok(None);
             };
             state.api_keys.put(hash, stored.clone(), now);
+            // Noted for `apikey list`: a look-up like this one happens at most once a second
+            // per key per server, and the store writes at most once a minute per key.
+            let now = jiff::Timestamp::now().as_second();
+            if let Err(e) = state.store.touch_api_key(&stored.id, now).await {
+                tracing::warn!(key = %stored.id, error = %e, "cannot note an API key's use");
+            }
             stored
         }
     };

@@ -30,6 +30,7 @@ pub enum Code {
     InvalidRecord,
     EmptyBatch,
     BodyNotUtf8,
+    BodyNotDecodable,
     BodyTooDeep,
     BatchTooLarge,
     BodyTooLarge,
@@ -56,6 +57,7 @@ impl Code {
             Code::InvalidRecord => "invalid_record",
             Code::EmptyBatch => "empty_batch",
             Code::BodyNotUtf8 => "body_not_utf8",
+            Code::BodyNotDecodable => "body_not_decodable",
             Code::BodyTooDeep => "body_too_deep",
             Code::BatchTooLarge => "batch_too_large",
             Code::BodyTooLarge => "body_too_large",
@@ -82,6 +84,7 @@ impl Code {
             | Code::InvalidRecord
             | Code::EmptyBatch
             | Code::BodyNotUtf8
+            | Code::BodyNotDecodable
             | Code::BodyTooDeep
             | Code::InvalidDate
             | Code::InvalidPeriod
@@ -106,6 +109,7 @@ impl Code {
             Code::InvalidRecord => "Invalid records",
             Code::EmptyBatch => "No records",
             Code::BodyNotUtf8 => "The body is not UTF-8",
+            Code::BodyNotDecodable => "The body is not in its Content-Encoding",
             Code::BodyTooDeep => "The body is nested too deeply",
             Code::BatchTooLarge => "Too many records in one request",
             Code::BodyTooLarge => "The body is too large",

@@ -1,4 +1,4 @@
-//! The export endpoint: the application's export (`actlog_app::export`) streamed as the
+//! The export endpoint (`/v1/exports/auditrecords`): the application's export (`actlog_app::export`) streamed as the
 //! response is made; if anything fails midway the response is aborted, so a client never
 //! holds a truncated file that looks complete.
 
@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::Response;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
 use tokio::sync::mpsc;
 
@@ -69,7 +69,27 @@ pub fn time_zone(
         .unwrap_or(TimeZone::UTC))
 }
 
-/// `GET /v1/auditrecords/export?format=csv|xlsx|ndjson` with the query's period and filter.
+/// `GET /v1/auditrecords/export`: the export's first path, which is also where a record whose
+/// id is `export` lives. A record look-up takes no parameters, so with a query string this is
+/// the export (as every link and client has sent it), and without one the record `export`.
+/// The export's own path is `/v1/exports/auditrecords`, which no record id can take.
+pub async fn export_or_record(
+    state: State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    uri: Uri,
+    params: Params,
+) -> Result<Response, ApiError> {
+    if uri.query().is_some_and(|q| !q.is_empty()) {
+        return download(state, principal, headers, params).await;
+    }
+    principal.require(Capability::ReadLog)?;
+    Ok(crate::records::record(&state, &principal, "export")
+        .await?
+        .into_response())
+}
+
+/// `GET /v1/exports/auditrecords?format=csv|xlsx|ndjson` with the query's period and filter.
 pub async fn download(
     State(state): State<AppState>,
     principal: Principal,
@@ -131,6 +151,8 @@ pub async fn download(
         HeaderValue::from_str(&disposition)
             .map_err(|e| ApiError::internal("content disposition", e))?,
     );
+    // One partner's records: no browser or proxy cache keeps a copy.
+    out.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     out.insert("x-actlog-rows", HeaderValue::from(rows));
     let exceeds = rows + 1 > actlog_export::EXCEL_MAX_ROWS as u64 && format == Format::Csv;
     out.insert(

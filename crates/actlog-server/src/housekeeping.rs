@@ -21,10 +21,16 @@ pub async fn tidy(state: &AppState) {
         .store
         .purge_sessions(ago(sessions.idle), ago(sessions.absolute))
         .await;
-    let window = state
-        .account_failures
-        .window()
-        .max(state.address_failures.window());
+    let throttles = &state.sign_in_failures;
+    let window = [
+        throttles.account_from_address,
+        throttles.account,
+        throttles.address,
+    ]
+    .iter()
+    .map(|t| t.window())
+    .max()
+    .unwrap_or_default();
     let failures = state.store.purge_sign_in_failures(ago(window)).await;
     match (purged, failures) {
         (Ok(sessions), Ok(failures)) => {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use actlog_store::ApiKey;
 
 /// How long a key found in the store is trusted without asking the store again.
-pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 /// Most keys kept.
 const KEY_CACHE_ENTRIES: usize = 4_096;
 

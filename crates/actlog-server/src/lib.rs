@@ -8,8 +8,14 @@
 //! - [`params`]: the query string, Partner Center's way.
 //! - [`paging`]: continuation tokens and `links`, as Partner Center's clients follow them.
 //! - [`error`]: the problem documents every failure is answered with.
+//! - [`connections`]: the accept loop, with its connection cap and header and idle timeouts;
+//!   [`bodies`]: the minimum rate request bodies must keep, and the byte budget of ingest.
 
 pub mod auth;
+pub mod bodies;
+pub mod client_addr;
+pub mod connections;
+pub mod encoding;
 pub mod error;
 pub mod export;
 pub mod housekeeping;
@@ -56,6 +62,7 @@ pub fn app(state: AppState) -> Router {
                 "this endpoint does not take that method; see /v1/openapi.json",
             )
         })
+        .layer(middleware::from_fn(bodies::answer_slow_bodies))
         .layer(compression())
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(retry_after))
@@ -190,16 +197,15 @@ async fn security_headers(request: Request, next: Next) -> Response {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes requests in flight.
+/// Connections are held to the state's [`Limits`] ([`connections`]).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let housekeeping = housekeeping::start(state.clone());
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = state.limits();
+    let served = connections::run(listener, app(state), limits, shutdown).await;
     housekeeping.abort();
     served
 }

@@ -141,6 +141,23 @@ fn says_the_same(params: &Params, query: &Query) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The largest row number a page may start at: far beyond any partner's log, and far enough
+/// from `u64::MAX` that adding a page's rows to it cannot wrap around.
+pub const MAX_ROW_NUMBER: u64 = 1_000_000_000_000;
+
+/// Reads a page's first row number (the dashboard's `first`): a whole number from 1 to
+/// [`MAX_ROW_NUMBER`].
+pub fn row_number(text: &str) -> Result<u64, ApiError> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    match text.parse::<u64>() {
+        Ok(n) if digits && (1..=MAX_ROW_NUMBER).contains(&n) => Ok(n),
+        _ => Err(ApiError::new(
+            Code::InvalidParameter,
+            format!("first must be a whole number from 1 to {MAX_ROW_NUMBER}, not `{text}`"),
+        )),
+    }
+}
+
 /// A page's `links`: `self` (the request's own query) and, when a `token` continues it,
 /// `next` (the same query with `seekOperation=Next`, the token in its headers).
 pub fn links(raw_query: Option<&str>, token: Option<&str>) -> Value {
@@ -182,6 +199,28 @@ fn link(uri: &str, token: Option<&str>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_number_that_would_wrap_around_is_refused() {
+        assert_eq!(row_number("51").unwrap(), 51);
+        assert_eq!(
+            row_number(&MAX_ROW_NUMBER.to_string()).unwrap(),
+            MAX_ROW_NUMBER
+        );
+        for bad in [
+            "18446744073709551615",
+            "1000000000001",
+            "0",
+            "",
+            "+5",
+            "-1",
+            " 5",
+            "1e3",
+        ] {
+            let err = row_number(bad).unwrap_err();
+            assert_eq!(err.code, Code::InvalidParameter, "{bad}");
+        }
+    }
 
     #[test]
     fn next_repeats_the_query_without_its_seek_and_adds_seek_operation() {

@@ -30,7 +30,7 @@ struct Pair {
 }
 
 /// Query-string pairs, in order, with our error format on a malformed string.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Params(Vec<Pair>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {

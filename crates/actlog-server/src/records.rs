@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -18,6 +18,7 @@ use actlog_domain::AuditRecord;
 use actlog_domain::ingest;
 
 use crate::auth::{Capability, Principal};
+use crate::bodies;
 use crate::error::{ApiError, Code};
 use crate::paging;
 use crate::params::{self, Params};
@@ -27,7 +28,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/auditrecords", get(list).post(append))
         .route("/v1//auditrecords", get(list))
-        .route("/v1/auditrecords/export", get(crate::export::download))
+        .route("/v1/exports/auditrecords", get(crate::export::download))
+        .route(
+            "/v1/auditrecords/export",
+            get(crate::export::export_or_record),
+        )
         .route("/v1/auditrecords/{id}", get(one))
         .route("/auditactivity/v1/auditrecords/{id}", get(one))
 }
@@ -42,10 +47,17 @@ async fn append(
 ) -> Result<Response, ApiError> {
     principal.require(Capability::WriteRecords)?;
     check_content_type(&headers)?;
+    let encoding = crate::encoding::content_encoding(&headers)?;
+    // The body first, held against the byte budget: a slow upload must not hold an ingest
+    // slot while it trickles in.
+    let body =
+        bodies::read_budgeted(body, state.limits().max_body_bytes, &state.body_bytes).await?;
     let Ok(_slot) = state.ingest_slots.clone().try_acquire_owned() else {
         return Err(ApiError::overloaded());
     };
-    let bytes = read_body(body, state.limits().max_body_bytes).await?;
+    let bytes =
+        crate::encoding::decode(encoding, body.bytes.clone(), state.limits().max_body_bytes)
+            .await?;
     let records = ingest::parse_batch(
         &bytes,
         &principal.partner_id,
@@ -91,27 +103,6 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
             "send application/json (an array or a Partner Center response) or application/x-ndjson, not `{essence}`"
         ),
     ))
-}
-
-/// The whole body, refusing it (413) as soon as it grows past `limit`.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.to_string().contains("length limit"))
-            || e.to_string().contains("length limit");
-        if too_large {
-            ApiError::new(
-                Code::BodyTooLarge,
-                format!("the body is larger than {limit} bytes; split it into smaller batches"),
-            )
-            .with(json!({ "maxBytes": limit }))
-        } else {
-            ApiError::new(
-                Code::InvalidParameter,
-                format!("the body could not be read: {e}"),
-            )
-        }
-    })
 }
 
 /// `GET /v1/auditrecords`: one page, newest first, in Partner Center's collection envelope.
@@ -181,7 +172,16 @@ async fn one(
             format!("the record id in the path cannot be read: {e}"),
         )
     })?;
-    match state.store.get(&principal.partner_id, &id).await? {
+    record(&state, &principal, &id).await
+}
+
+/// The record `id` of the principal's partner.
+pub(crate) async fn record(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<Json<AuditRecord>, ApiError> {
+    match state.store.get(&principal.partner_id, id).await? {
         Some(record) => Ok(Json(record)),
         None => Err(ApiError::not_found(&format!("the record `{id}`"))),
     }

@@ -9,19 +9,37 @@ use actlog_domain::roles::AccessPolicy;
 use actlog_store::Store;
 use tokio::sync::Semaphore;
 
+use crate::client_addr::TrustedProxies;
 use crate::identity::session::SessionSettings;
-use crate::identity::throttle::Throttle;
+use crate::identity::throttle::{SignInGate, Throttle};
 use crate::key_cache::KeyCache;
 
-/// Limits that protect the server from oversized or excessive requests.
+/// Limits that protect the server from oversized, slow or excessive requests (PRODUCT §9): no
+/// client, signed in or not, may hold the server's sockets, memory or ingest for others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Most records one ingest request may carry (more → 413).
     pub max_batch_records: usize,
     /// Most bytes one ingest request body may have (more → 413).
     pub max_body_bytes: usize,
-    /// Most ingest requests handled at once; more are answered 503 with Retry-After.
+    /// Most ingest requests handled at once, counted once their body has arrived; more are
+    /// answered 503 with Retry-After.
     pub max_concurrent_ingest: usize,
+    /// Most bytes of ingest bodies held at once by all requests together, counted as they
+    /// arrive; a request that would go past it is answered 503 with Retry-After.
+    pub max_body_bytes_in_flight: usize,
+    /// Most connections open at once. At the cap the longest-idle connection is closed to make
+    /// room; when none is idle the new one is answered 503 and closed.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and also how long a kept-alive
+    /// connection may sit idle before its next request (hyper times both with one timer).
+    pub header_timeout: Duration,
+    /// How long a request body may take beyond what [`Limits::min_body_rate`] allows for the
+    /// bytes received so far; slower bodies are answered 408.
+    pub body_timeout: Duration,
+    /// The slowest a request body may arrive on average, in bytes per second: each byte
+    /// received extends the body's deadline by `1 / min_body_rate` seconds.
+    pub min_body_rate: u64,
 }
 
 impl Default for Limits {
@@ -30,6 +48,11 @@ impl Default for Limits {
             max_batch_records: 10_000,
             max_body_bytes: 32 * 1024 * 1024,
             max_concurrent_ingest: 256,
+            max_body_bytes_in_flight: 256 * 1024 * 1024,
+            max_connections: 512,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            min_body_rate: 16 * 1024,
         }
     }
 }
@@ -60,6 +83,52 @@ pub struct ServerConfig {
     pub policy: AccessPolicy,
     pub sessions: SessionSettings,
     pub cloud: Cloud,
+    pub sign_in: SignInSettings,
+}
+
+/// How sign-in attempts are counted and bounded.
+#[derive(Debug, Clone)]
+pub struct SignInSettings {
+    /// Proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: TrustedProxies,
+    /// Most password checks running at once (each holds about 19 MiB while it runs).
+    pub concurrent_checks: usize,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        SignInSettings {
+            trusted_proxies: TrustedProxies::default(),
+            concurrent_checks: 4,
+        }
+    }
+}
+
+/// How long a failed sign-in counts.
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// How long a sign-in attempt may wait for a password check before it is answered 503.
+const CHECK_QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+/// The three counts of failed sign-ins: each free up to its number of failures within the
+/// window, then backing off (`identity::throttle`).
+#[derive(Debug, Clone, Copy)]
+pub struct SignInThrottles {
+    /// One account from one client address: the owner's own mistakes, and a guesser's.
+    pub account_from_address: Throttle,
+    /// One account from anywhere: a guessing attack spread over many addresses.
+    pub account: Throttle,
+    /// One client address, whatever the account: one guesser trying many accounts.
+    pub address: Throttle,
+}
+
+impl Default for SignInThrottles {
+    fn default() -> Self {
+        SignInThrottles {
+            account_from_address: Throttle::new("account-address", 5, FAILURE_WINDOW),
+            account: Throttle::new("account", 20, FAILURE_WINDOW),
+            address: Throttle::new("address", 30, FAILURE_WINDOW),
+        }
+    }
 }
 
 /// Shared state of the server.
@@ -70,12 +139,14 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
     pub ingest_slots: Arc<Semaphore>,
+    /// Bytes of ingest bodies that may be held at once ([`Limits::max_body_bytes_in_flight`]).
+    pub body_bytes: Arc<Semaphore>,
     /// API keys recently read from the store.
     pub api_keys: Arc<KeyCache>,
-    /// Failed sign-ins per account (counted in the store, shared by every server).
-    pub account_failures: Throttle,
-    /// Failed sign-ins per client address (counted in the store, shared by every server).
-    pub address_failures: Throttle,
+    /// Failed sign-ins (counted in the store, shared by every server).
+    pub sign_in_failures: SignInThrottles,
+    /// Bounds the password checks running at once.
+    pub sign_in_gate: Arc<SignInGate>,
 }
 
 impl AppState {
@@ -96,10 +167,19 @@ impl AppState {
             cursor_key: CursorKey::new(secret),
             clock,
             ingest_slots: Arc::new(Semaphore::new(config.limits.max_concurrent_ingest)),
+            body_bytes: Arc::new(Semaphore::new(
+                config
+                    .limits
+                    .max_body_bytes_in_flight
+                    .min(Semaphore::MAX_PERMITS),
+            )),
             api_keys: Arc::default(),
+            sign_in_failures: SignInThrottles::default(),
+            sign_in_gate: Arc::new(SignInGate::new(
+                config.sign_in.concurrent_checks,
+                CHECK_QUEUE_WAIT,
+            )),
             config: Arc::new(config),
-            account_failures: Throttle::new("account", 5, Duration::from_secs(15 * 60)),
-            address_failures: Throttle::new("address", 30, Duration::from_secs(15 * 60)),
         })
     }
 

@@ -49,6 +49,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0006_pull_state",
         sql: include_str!("../migrations/0006_pull_state.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_api_key_lifecycle",
+        sql: include_str!("../migrations/0007_api_key_lifecycle.sql"),
+    },
 ];
 
 /// Why the schema could not be brought up to date.

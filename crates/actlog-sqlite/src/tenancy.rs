@@ -1,7 +1,7 @@
 //! Partners, API keys and deployment secrets: [`Tenancy`] for [`SqliteStore`].
 
 use actlog_domain::OperationDate;
-use actlog_store::{ApiKey, Scopes, StoreError, StoredApiKey, Tenancy};
+use actlog_store::{ApiKey, KeyDetails, Scopes, StoreError, StoredApiKey, Tenancy};
 use async_trait::async_trait;
 use rusqlite::OptionalExtension;
 
@@ -55,7 +55,8 @@ impl Tenancy for SqliteStore {
                 conn.prepare_cached(
                     "SELECT k.id, p.id, k.can_read, k.can_write, k.label
                      FROM api_keys k JOIN partners p ON p.pkey = k.partner
-                     WHERE k.secret_hash = ?1",
+                     WHERE k.secret_hash = ?1
+                       AND (k.expires_at IS NULL OR k.expires_at > unixepoch())",
                 )?
                 .query_row([&hash], |r| {
                     Ok(ApiKey {
@@ -73,6 +74,82 @@ impl Tenancy for SqliteStore {
             .await
     }
 
+    async fn set_api_key_expiry(
+        &self,
+        id: &str,
+        expires_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached("UPDATE api_keys SET expires_at = ?2 WHERE id = ?1")
+                    .and_then(|mut stmt| stmt.execute((&id, expires_at)))
+                    .map(|n| n > 0)
+                    .map_err(db)
+            })
+            .await
+    }
+
+    async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached(
+                    "UPDATE api_keys SET last_used_at = ?2
+                     WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2 - 60)",
+                )
+                .and_then(|mut stmt| stmt.execute((&id, now)))
+                .map(|_| ())
+                .map_err(db)
+            })
+            .await
+    }
+
+    async fn key_details(&self, partner: &str) -> Result<Vec<KeyDetails>, StoreError> {
+        let partner = partner.to_owned();
+        self.readers
+            .run(move |conn, _| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.created_at,
+                            k.last_used_at, k.expires_at
+                     FROM api_keys k JOIN partners p ON p.pkey = k.partner
+                     WHERE p.id = ?1 ORDER BY k.created_at, k.id",
+                )?;
+                stmt.query_map([&partner], |r| {
+                    Ok(KeyDetails {
+                        key: ApiKey {
+                            id: r.get(0)?,
+                            partner_id: r.get(1)?,
+                            scopes: Scopes {
+                                read: r.get(2)?,
+                                write: r.get(3)?,
+                            },
+                            label: r.get(4)?,
+                        },
+                        created_at: r.get(5)?,
+                        last_used_at: r.get(6)?,
+                        expires_at: r.get(7)?,
+                    })
+                })?
+                .collect()
+            })
+            .await
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let id = id.to_owned();
+        self.writer
+            .run(1, move |conn| {
+                conn.prepare_cached(
+                    "DELETE FROM api_keys WHERE id = ?1
+                     RETURNING (SELECT p.id FROM partners p WHERE p.pkey = api_keys.partner)",
+                )
+                .and_then(|mut stmt| stmt.query_row([&id], |r| r.get(0)).optional())
+                .map_err(db)
+            })
+            .await
+    }
+
     async fn partners(&self) -> Result<Vec<String>, StoreError> {
         self.readers
             .run(move |conn, _| {
@@ -86,7 +163,8 @@ impl Tenancy for SqliteStore {
         self.readers
             .run(move |conn, _| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.secret_hash
+                    "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.secret_hash,
+                            k.expires_at
                      FROM api_keys k JOIN partners p ON p.pkey = k.partner ORDER BY p.id, k.id",
                 )?;
                 stmt.query_map([], |r| {
@@ -102,6 +180,7 @@ impl Tenancy for SqliteStore {
                             label: r.get(4)?,
                         },
                         secret_hash: hash.try_into().unwrap_or([0; 32]),
+                        expires_at: r.get(6)?,
                     })
                 })?
                 .collect()

@@ -191,6 +191,20 @@ pub trait RecordReader: Send + Sync {
 pub struct StoredApiKey {
     pub key: ApiKey,
     pub secret_hash: [u8; 32],
+    /// When the key stops working (Unix seconds), if it expires.
+    pub expires_at: Option<i64>,
+}
+
+/// What an administrator sees of a key: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyDetails {
+    pub key: ApiKey,
+    /// When it was created (Unix seconds).
+    pub created_at: i64,
+    /// When a server last found it (Unix seconds, to within a minute), if ever.
+    pub last_used_at: Option<i64>,
+    /// When it stops working (Unix seconds), if it expires.
+    pub expires_at: Option<i64>,
 }
 
 /// Partners, API keys and deployment secrets.
@@ -202,8 +216,27 @@ pub trait Tenancy: Send + Sync {
     /// Stores a new API key (the partner must exist).
     async fn add_api_key(&self, key: &ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError>;
 
-    /// The key whose secret hashes to `secret_hash`.
+    /// The key whose secret hashes to `secret_hash`, unless it has expired.
     async fn api_key(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Sets when key `id` stops working (Unix seconds; `None`: never); whether it exists.
+    async fn set_api_key_expiry(
+        &self,
+        id: &str,
+        expires_at: Option<i64>,
+    ) -> Result<bool, StoreError>;
+
+    /// Notes that key `id` was used at `now` (Unix seconds); a no-op when it was noted less
+    /// than a minute before, so a busy key costs at most one write a minute.
+    async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError>;
+
+    /// The keys of `partner`, by creation then id.
+    async fn key_details(&self, partner: &str) -> Result<Vec<KeyDetails>, StoreError>;
+
+    /// Removes key `id`: it stops working (servers that found it within the last second may
+    /// still accept it until their memory of it expires). The partner it belonged to, or
+    /// `None` when there is no such key.
+    async fn revoke_api_key(&self, id: &str) -> Result<Option<String>, StoreError>;
 
     /// Every partner id, in byte order.
     async fn partners(&self) -> Result<Vec<String>, StoreError>;

@@ -13,7 +13,9 @@ use actlog_app::pull::{self, Secret};
 use actlog_domain::query::DEFAULT_PAGE_SIZE;
 use actlog_domain::roles::{AccessPolicy, Role};
 use actlog_postgres::PgOptions;
+use actlog_server::client_addr::TrustedProxies;
 use actlog_server::identity::session::SessionSettings;
+use actlog_server::state::SignInSettings;
 use actlog_server::{Cloud, Limits, ServerConfig};
 
 /// Where the records live, from a URL such as `sqlite://actlog.db`.
@@ -86,6 +88,14 @@ struct FileSettings {
     sessions: Option<FileSessions>,
     postgres: Option<FilePostgres>,
     pull: Option<FilePull>,
+    sign_in: Option<FileSignIn>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSignIn {
+    trusted_proxies: Option<Vec<String>>,
+    concurrent_password_checks: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,9 +138,83 @@ struct FilePostgres {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileLimits {
-    max_batch_records: Option<usize>,
-    max_body_bytes: Option<usize>,
-    max_concurrent_ingest: Option<usize>,
+    max_batch_records: Option<u64>,
+    max_body_bytes: Option<u64>,
+    max_concurrent_ingest: Option<u64>,
+    max_body_bytes_in_flight: Option<u64>,
+    max_connections: Option<u64>,
+    header_timeout_seconds: Option<u64>,
+    body_timeout_seconds: Option<u64>,
+    min_body_bytes_per_second: Option<u64>,
+}
+
+/// `[limits]` over the defaults, each then overridden by `ACTLOG_LIMITS_<NAME>`
+/// (`ACTLOG_LIMITS_MAX_CONNECTIONS`, …).
+fn limits_settings(
+    file: Option<FileLimits>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Limits> {
+    let file = file.unwrap_or_default();
+    let number = |name: &str, file: Option<u64>, default: u64| -> anyhow::Result<u64> {
+        let var = format!("ACTLOG_LIMITS_{}", name.to_ascii_uppercase());
+        let value = match env(&var) {
+            Some(value) => value
+                .trim()
+                .parse()
+                .with_context(|| format!("{var} = `{value}` is not a whole number"))?,
+            None => file.unwrap_or(default),
+        };
+        if value == 0 {
+            bail!("limits.{name} must be at least 1");
+        }
+        Ok(value)
+    };
+    let size = |name: &str, file: Option<u64>, default: usize| -> anyhow::Result<usize> {
+        let value = number(name, file, default as u64)?;
+        usize::try_from(value).with_context(|| format!("limits.{name} is too large"))
+    };
+    let seconds = |name: &str, file: Option<u64>, default: Duration| {
+        number(name, file, default.as_secs()).map(Duration::from_secs)
+    };
+    let d = Limits::default();
+    let limits = Limits {
+        max_batch_records: size(
+            "max_batch_records",
+            file.max_batch_records,
+            d.max_batch_records,
+        )?,
+        max_body_bytes: size("max_body_bytes", file.max_body_bytes, d.max_body_bytes)?,
+        max_concurrent_ingest: size(
+            "max_concurrent_ingest",
+            file.max_concurrent_ingest,
+            d.max_concurrent_ingest,
+        )?,
+        max_body_bytes_in_flight: size(
+            "max_body_bytes_in_flight",
+            file.max_body_bytes_in_flight,
+            d.max_body_bytes_in_flight,
+        )?,
+        max_connections: size("max_connections", file.max_connections, d.max_connections)?,
+        header_timeout: seconds(
+            "header_timeout_seconds",
+            file.header_timeout_seconds,
+            d.header_timeout,
+        )?,
+        body_timeout: seconds(
+            "body_timeout_seconds",
+            file.body_timeout_seconds,
+            d.body_timeout,
+        )?,
+        min_body_rate: number(
+            "min_body_bytes_per_second",
+            file.min_body_bytes_per_second,
+            d.min_body_rate,
+        )?,
+    };
+    if limits.max_body_bytes_in_flight < limits.max_body_bytes {
+        bail!("limits.max_body_bytes_in_flight must be at least limits.max_body_bytes");
+    }
+    Ok(limits)
 }
 
 /// The resolved settings.
@@ -262,20 +346,7 @@ impl Settings {
         let listen = env("ACTLOG_LISTEN")
             .or(file.listen)
             .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let mut limits = Limits::default();
-        if let Some(l) = file.limits {
-            limits.max_batch_records = l.max_batch_records.unwrap_or(limits.max_batch_records);
-            limits.max_body_bytes = l.max_body_bytes.unwrap_or(limits.max_body_bytes);
-            limits.max_concurrent_ingest = l
-                .max_concurrent_ingest
-                .unwrap_or(limits.max_concurrent_ingest);
-        }
-        if limits.max_batch_records == 0
-            || limits.max_body_bytes == 0
-            || limits.max_concurrent_ingest == 0
-        {
-            bail!("limits must be at least 1");
-        }
+        let limits = limits_settings(file.limits, &env)?;
         let cloud_text = env("ACTLOG_CLOUD")
             .or(file.cloud)
             .unwrap_or_else(|| "public".into());
@@ -315,11 +386,13 @@ impl Settings {
             );
         }
         let pull = PullSettings::load(cloud, file.pull, &env)?;
+        let sign_in = sign_in_settings(file.sign_in.unwrap_or_default(), &env)?;
         let server = ServerConfig {
             limits,
             policy,
             sessions,
             cloud,
+            sign_in,
         };
         Ok(Settings {
             database: DatabaseUrl::parse(&database)?,
@@ -329,6 +402,37 @@ impl Settings {
             pull,
         })
     }
+}
+
+/// `[sign_in]` over the defaults, then `ACTLOG_TRUSTED_PROXIES` (comma-separated).
+fn sign_in_settings(
+    file: FileSignIn,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<SignInSettings> {
+    let mut settings = SignInSettings::default();
+    let proxies: Vec<String> = match env("ACTLOG_TRUSTED_PROXIES") {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => file.trusted_proxies.unwrap_or_default(),
+    };
+    settings.trusted_proxies = TrustedProxies(
+        proxies
+            .iter()
+            .map(|p| p.parse())
+            .collect::<Result<_, _>>()
+            .context("sign_in.trusted_proxies")?,
+    );
+    if let Some(checks) = file.concurrent_password_checks {
+        if checks == 0 {
+            bail!("sign_in.concurrent_password_checks must be at least 1");
+        }
+        settings.concurrent_checks = checks;
+    }
+    Ok(settings)
 }
 
 pub fn parse_listen(text: &str) -> anyhow::Result<SocketAddr> {
@@ -374,11 +478,22 @@ max_hours = 12
 # secure_cookies = true
 
 [postgres]
-# Connections each server keeps to PostgreSQL, at most (opened as needed).
+# Connections each server keeps to PostgreSQL for reading, sign-in and keys, at most (opened
+# as needed).
 connections = 16
-# Tasks committing ingested batches at once (each commits groups of batches, one partner at a
-# time); fewer than connections.
+# Tasks committing ingested batches (each commits groups of batches, one partner at a time;
+# a partner always goes to the same one), on a thread of their own with one connection each.
 writers = 4
+
+[sign_in]
+# Proxies whose X-Forwarded-For header names the client (ACTLOG_TRUSTED_PROXIES, comma-
+# separated): addresses or ranges such as "10.0.0.0/8" or "::1". Behind a reverse proxy, list
+# it, or every user counts as the proxy's address. From anyone else the header is ignored.
+trusted_proxies = []
+# Password checks running at once; more attempts wait (up to 5 s, then 503). Each holds about
+# 19 MiB while it runs. Failed sign-ins back off (1 s, 2 s, 4 s, … up to 15 minutes) after 5
+# failures of one account from one address, 20 of one account, or 30 from one address.
+concurrent_password_checks = 4
 
 [pull]
 # `actlog pull` mirrors a partner's audit records from this API (ACTLOG_PULL_SOURCE, --source):
@@ -408,12 +523,27 @@ interval_seconds = 300
 page_size = 500
 
 [limits]
+# Each also from the environment as ACTLOG_LIMITS_<NAME>, e.g. ACTLOG_LIMITS_MAX_CONNECTIONS.
 # Most records one POST /v1/auditrecords may carry; more is answered 413.
 max_batch_records = 10000
 # Most bytes one request body may have; more is answered 413.
 max_body_bytes = 33554432
-# Most ingest requests handled at once; more are answered 503 with Retry-After.
+# Most ingest requests handled at once, counted once their body has arrived; more are
+# answered 503 with Retry-After.
 max_concurrent_ingest = 256
+# Most bytes of ingest bodies held at once, all requests together, counted as they arrive;
+# a request that would go past it is answered 503 with Retry-After. At least max_body_bytes.
+max_body_bytes_in_flight = 268435456
+# Most connections open at once. At the cap the connection idle longest is closed to make
+# room; when none is idle, a new connection is answered 503 and closed.
+max_connections = 512
+# Seconds a client may take to send a request's headers; also how long a kept-alive
+# connection may stay idle between requests.
+header_timeout_seconds = 30
+# A request body must arrive within body_timeout_seconds plus one second for each
+# min_body_bytes_per_second bytes received; a slower one is answered 408.
+body_timeout_seconds = 30
+min_body_bytes_per_second = 16384
 "#;
 
 #[cfg(test)]
@@ -434,16 +564,28 @@ mod tests {
         let limits = file.limits.unwrap();
         assert_eq!(
             limits.max_batch_records,
-            Some(Limits::default().max_batch_records)
+            Some(Limits::default().max_batch_records as u64)
         );
         assert_eq!(
             limits.max_body_bytes,
-            Some(Limits::default().max_body_bytes)
+            Some(Limits::default().max_body_bytes as u64)
         );
         assert_eq!(
             limits.max_concurrent_ingest,
-            Some(Limits::default().max_concurrent_ingest)
+            Some(Limits::default().max_concurrent_ingest as u64)
         );
+        let defaults = Limits::default();
+        let stated = Limits {
+            max_batch_records: defaults.max_batch_records,
+            max_body_bytes: defaults.max_body_bytes,
+            max_concurrent_ingest: defaults.max_concurrent_ingest,
+            max_body_bytes_in_flight: limits.max_body_bytes_in_flight.unwrap() as usize,
+            max_connections: limits.max_connections.unwrap() as usize,
+            header_timeout: Duration::from_secs(limits.header_timeout_seconds.unwrap()),
+            body_timeout: Duration::from_secs(limits.body_timeout_seconds.unwrap()),
+            min_body_rate: limits.min_body_bytes_per_second.unwrap(),
+        };
+        assert_eq!(stated, defaults);
         assert_eq!(file.database.as_deref(), Some("sqlite://actlog.db"));
         let roles: Vec<Role> = file
             .access
@@ -464,6 +606,37 @@ mod tests {
             sessions.max_hours.map(|h| h * 3600),
             Some(defaults.absolute.as_secs())
         );
+    }
+
+    #[test]
+    fn limits_come_from_the_environment_before_the_file_and_are_checked() {
+        let file = || FileLimits {
+            max_connections: Some(64),
+            header_timeout_seconds: Some(5),
+            ..FileLimits::default()
+        };
+        let env = |name: &str| (name == "ACTLOG_LIMITS_MAX_CONNECTIONS").then(|| "9".to_owned());
+        let limits = limits_settings(Some(file()), &env).unwrap();
+        assert_eq!(limits.max_connections, 9);
+        assert_eq!(limits.header_timeout, Duration::from_secs(5));
+        let bad =
+            |name: &str| (name == "ACTLOG_LIMITS_BODY_TIMEOUT_SECONDS").then(|| "soon".to_owned());
+        let err = limits_settings(None, &bad).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("ACTLOG_LIMITS_BODY_TIMEOUT_SECONDS"),
+            "{err}"
+        );
+        let zero = FileLimits {
+            min_body_bytes_per_second: Some(0),
+            ..FileLimits::default()
+        };
+        assert!(limits_settings(Some(zero), &|_| None).is_err());
+        let small = FileLimits {
+            max_body_bytes_in_flight: Some(1000),
+            ..FileLimits::default()
+        };
+        assert!(limits_settings(Some(small), &|_| None).is_err());
     }
 
     #[test]
@@ -505,6 +678,32 @@ mod tests {
         let bad = |name: &str| (name == "ACTLOG_PULL_PAGE_SIZE").then(|| "many".to_owned());
         let err = PullSettings::load(Cloud::Public, None, &bad).unwrap_err();
         assert!(err.to_string().contains("ACTLOG_PULL_PAGE_SIZE"), "{err}");
+    }
+
+    #[test]
+    fn sign_in_settings_state_their_defaults_and_refuse_bad_proxies() {
+        let file: FileSettings = toml::from_str(EXAMPLE).unwrap();
+        let none = |_: &str| None;
+        let example = sign_in_settings(file.sign_in.unwrap(), &none).unwrap();
+        let defaults = SignInSettings::default();
+        assert_eq!(example.trusted_proxies, defaults.trusted_proxies);
+        assert_eq!(example.concurrent_checks, defaults.concurrent_checks);
+
+        let file: FileSignIn =
+            toml::from_str("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]").unwrap();
+        assert_eq!(
+            sign_in_settings(file, &none)
+                .unwrap()
+                .trusted_proxies
+                .0
+                .len(),
+            2
+        );
+        let env = |name: &str| (name == "ACTLOG_TRUSTED_PROXIES").then(|| "10.0.0.0/33".into());
+        let err = sign_in_settings(FileSignIn::default(), &env).unwrap_err();
+        assert!(format!("{err:#}").contains("10.0.0.0/33"), "{err:#}");
+        let zero: FileSignIn = toml::from_str("concurrent_password_checks = 0").unwrap();
+        assert!(sign_in_settings(zero, &none).is_err());
     }
 
     #[test]

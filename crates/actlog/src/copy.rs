@@ -94,6 +94,11 @@ async fn copy_keys(source: &dyn Store, target: &dyn Store) -> anyhow::Result<usi
     for stored in source.api_keys().await? {
         if target.api_key(&stored.secret_hash).await?.is_none() {
             target.add_api_key(&stored.key, &stored.secret_hash).await?;
+            if stored.expires_at.is_some() {
+                target
+                    .set_api_key_expiry(&stored.key.id, stored.expires_at)
+                    .await?;
+            }
             added += 1;
         }
     }

@@ -131,6 +131,24 @@ enum ApikeyCommand {
         /// A note saying who uses the key.
         #[arg(long, default_value = "")]
         label: String,
+        /// Days until the key stops working (default: it does not expire).
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// List a partner's keys: id (the key's public part), label, scopes, created, last used,
+    /// expiry. Secrets are never shown.
+    List {
+        #[arg(long, value_name = "PARTNER_ID")]
+        partner: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Revoke a key by its id: servers refuse it within a second.
+    Revoke {
+        /// The key's id, as `apikey list` shows it (the part of the key before its secret).
+        key_id: String,
         #[command(flatten)]
         database: DatabaseArg,
     },
@@ -255,15 +273,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let url = database.as_deref().map(DatabaseUrl::parse).transpose()?;
             demo::run(config::parse_listen(listen)?, *records, url).await
         }
-        Command::Apikey {
-            command:
-                ApikeyCommand::Create {
-                    partner,
-                    scopes,
-                    label,
-                    database: db,
-                },
-        } => apikey::create(&database(db)?, partner, scopes, label).await,
+        Command::Apikey { command } => match command {
+            ApikeyCommand::Create {
+                partner,
+                scopes,
+                label,
+                expires_in_days,
+                database: db,
+            } => apikey::create(&database(db)?, partner, scopes, label, *expires_in_days).await,
+            ApikeyCommand::List {
+                partner,
+                database: db,
+            } => apikey::list(&database(db)?, partner).await,
+            ApikeyCommand::Revoke {
+                key_id,
+                database: db,
+            } => apikey::revoke(&database(db)?, key_id).await,
+        },
         Command::Import {
             file,
             partner,

@@ -106,6 +106,96 @@ fn apikey_create_prints_the_key_last_and_refuses_unknown_scopes() {
     assert!(text(&bad).contains("admin"), "{}", text(&bad));
 }
 
+/// Issue: API keys could not be listed or revoked; a leaked key stayed valid until someone
+/// edited the database. Now `apikey list` shows a partner's keys (never a secret) with when
+/// each was created, last used and expires, and `apikey revoke` stops a key on a running
+/// server within a second.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leaked_api_key_can_be_listed_and_revoked_while_the_server_runs() {
+    let test_db = TestDb::new();
+    let db = test_db.url();
+    let leaked = common::create_key(db, "p1");
+    let kept = common::create_key(db, "p1");
+    let expiring = actlog(&[
+        "apikey",
+        "create",
+        "--partner",
+        "p1",
+        "--label",
+        "nightly job",
+        "--expires-in-days",
+        "30",
+        "--database",
+        db,
+    ]);
+    assert!(expiring.status.success(), "{}", text(&expiring));
+    let server = common::Server::start(db, None);
+    let client = reqwest::Client::new();
+    let status = |key: String| {
+        let (client, url) = (client.clone(), format!("{}/v1/auditrecords", server.url));
+        async move {
+            client
+                .get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status(leaked.clone()).await, 200);
+
+    let listing = actlog(&["apikey", "list", "--partner", "p1", "--database", db]);
+    assert!(listing.status.success(), "{}", text(&listing));
+    let listing = String::from_utf8(listing.stdout).unwrap();
+    // `actlog_<id>_<secret>`: the id is the public part.
+    let id_of = |key: &str| {
+        let rest = key.strip_prefix("actlog_").unwrap();
+        rest.split_once('_').unwrap().0.to_owned()
+    };
+    let lines: Vec<&str> = listing.lines().collect();
+    assert!(lines[0].starts_with("ID"), "{listing}");
+    assert_eq!(lines.len(), 4, "a header and three keys: {listing}");
+    for key in [&leaked, &kept] {
+        assert!(listing.contains(&id_of(key)), "{listing}");
+        assert!(!listing.contains(key.as_str()), "never a secret: {listing}");
+    }
+    // Columns are separated by two spaces or more: ID, SCOPES, CREATED, LAST USED, EXPIRES,
+    // LABEL.
+    let columns = |line: &str| -> Vec<String> {
+        line.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let row = |needle: &str| columns(lines.iter().find(|l| l.contains(needle)).unwrap());
+    let nightly = row("nightly job");
+    assert_ne!(nightly[4], "never", "it expires: {nightly:?}");
+    let leaked_row = row(&id_of(&leaked));
+    assert_ne!(leaked_row[3], "never", "used a moment ago: {leaked_row:?}");
+    assert_eq!(leaked_row[4], "never", "{leaked_row:?}");
+    assert_eq!(row(&id_of(&kept))[3], "never", "not used yet");
+
+    let revoked = actlog(&["apikey", "revoke", &id_of(&leaked), "--database", db]);
+    assert!(revoked.status.success(), "{}", text(&revoked));
+    assert!(text(&revoked).contains("p1"), "{}", text(&revoked));
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    assert_eq!(
+        status(leaked.clone()).await,
+        401,
+        "revoked on the running server"
+    );
+    assert_eq!(status(kept).await, 200, "the other keys keep working");
+
+    let again = actlog(&["apikey", "revoke", &id_of(&leaked), "--database", db]);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("no API key"), "{}", text(&again));
+    let none = actlog(&["apikey", "list", "--partner", "nobody", "--database", db]);
+    assert!(text(&none).contains("no API keys"), "{}", text(&none));
+}
+
 #[test]
 fn bad_settings_are_explained() {
     let out = actlog(&["serve", "--database", "mysql://localhost/x"]);

@@ -37,4 +37,7 @@ pub use shared::{
     two_handles_store_each_record_of_overlapping_retries_once,
     walks_keep_their_snapshot_while_two_handles_append,
 };
-pub use tenancy::{partners_api_keys_and_secrets, pull_state_is_kept_per_partner_and_source};
+pub use tenancy::{
+    api_keys_have_a_lifecycle, partners_api_keys_and_secrets,
+    pull_state_is_kept_per_partner_and_source,
+};

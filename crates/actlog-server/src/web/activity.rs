@@ -23,6 +23,7 @@ use actlog_domain::query::{PageRequest, Query, Window};
 use actlog_domain::time::day_start;
 
 use crate::auth::{Principal, SignedIn};
+use crate::paging::row_number;
 use crate::params::Params;
 use crate::state::AppState;
 use crate::web::format;
@@ -315,6 +316,7 @@ pub async fn show(
     };
     let partner = signed_in.0.partner_id.clone();
     let mut first_row: u64 = 1;
+    let mut status = StatusCode::OK;
     let mut request = PageRequest {
         query: query.clone(),
         size: PAGE_SIZE,
@@ -323,14 +325,18 @@ pub async fn show(
     };
     if let Some(token) = params.get("page").filter(|t| !t.is_empty()) {
         match state.cursor_key.open(&partner, token) {
-            Ok(later) if later.query == query => {
-                request = later;
-                first_row = params
-                    .get("first")
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .filter(|n| *n >= 1)
-                    .unwrap_or(1);
-            }
+            Ok(later) if later.query == query => match params.get("first").map(row_number) {
+                // A row number the page cannot show (`first=18446744073709551615` wrapped
+                // around): the newest rows, the error said, and a 400.
+                Some(Err(_)) => {
+                    page.errors.push(tr.t("log-bad-page"));
+                    status = StatusCode::BAD_REQUEST;
+                }
+                first => {
+                    request = later;
+                    first_row = first.and_then(Result::ok).unwrap_or(1);
+                }
+            },
             _ => page.errors.push(tr.t("log-bad-page")),
         }
     }
@@ -403,7 +409,7 @@ pub async fn show(
         .enumerate()
         .map(|(i, record)| row(record, i, &tz, &tr))
         .collect();
-    render(StatusCode::OK, &page)
+    render(status, &page)
 }
 
 fn choices(catalog: &actlog_domain::catalog::Catalog, selected: &str, lang: Lang) -> Vec<Choice> {

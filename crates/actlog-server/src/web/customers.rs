@@ -2,6 +2,7 @@
 //! with a link to its own activity.
 
 use askama::Template;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -49,10 +50,21 @@ pub async fn show(
     signed_in: SignedIn,
     headers: HeaderMap,
     uri: Uri,
-    Path(customer_id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Response {
     let user = signed_in.user().clone();
     let lang = page::language(Some(&user), &headers);
+    // A customer id that is not UTF-8 names no customer.
+    let Ok(Path(customer_id)) = path else {
+        return page::message(
+            &state,
+            lang,
+            Some(user),
+            StatusCode::NOT_FOUND,
+            "not-found-title",
+            "not-found-text",
+        );
+    };
     if !user.can_view_log {
         return forbidden(&state, lang, &signed_in);
     }

@@ -19,7 +19,7 @@ pub mod url;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -55,6 +55,17 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+        .layer(axum::middleware::map_response(no_store))
+}
+
+/// Pages show one partner's records to a signed-in user (and the sign-in page a CSRF token):
+/// no browser or proxy cache may keep them. The static assets say otherwise for themselves.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {

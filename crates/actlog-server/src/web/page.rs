@@ -1,6 +1,7 @@
 //! What every page shares: the frame (language, user, cloud), rendering, and error pages.
 
 use askama::Template;
+use axum::extract::FromRequest;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -124,6 +125,34 @@ pub fn message(
     let frame = Frame::new(state, lang, title_id, user);
     let text = frame.tr.t(text_id);
     render(status, &Message { frame, text })
+}
+
+/// A form body, or — when it cannot be read (not a form, a field given twice, not UTF-8) — a
+/// page saying so in the visitor's language, with the status the framework gave (400, 415,
+/// 413), rather than the framework's plain-text answer.
+#[derive(Debug)]
+pub struct PageForm<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        let headers = request.headers().clone();
+        match axum::Form::<T>::from_request(request, state).await {
+            Ok(axum::Form(value)) => Ok(PageForm(value)),
+            Err(rejection) => Err(message(
+                state,
+                language(None, &headers),
+                None,
+                rejection.status(),
+                "bad-request-title",
+                "bad-request-text",
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,8 @@
 //! `POST /preferences`: a signed-in user's language and time zone.
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::LOCATION;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use actlog_domain::catalog::Lang;
@@ -14,7 +12,8 @@ use crate::error::ApiError;
 use crate::identity::session::same_secret;
 use crate::state::AppState;
 use crate::web::page;
-use crate::web::signin::safe_next;
+use crate::web::page::PageForm;
+use crate::web::signin::{safe_next, see_other};
 
 #[derive(Debug, Deserialize)]
 pub struct PreferencesForm {
@@ -31,7 +30,7 @@ pub struct PreferencesForm {
 pub async fn save(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Form(input): Form<PreferencesForm>,
+    PageForm(input): PageForm<PreferencesForm>,
 ) -> Result<Response, ApiError> {
     let user = signed_in.user().clone();
     let current = user.lang.unwrap_or_default();
@@ -76,5 +75,5 @@ pub async fn save(
         .set_preferences(user.user_id, lang, tz.as_deref())
         .await?;
     let next = safe_next(Some(&input.next));
-    Ok((StatusCode::SEE_OTHER, [(LOCATION, next)]).into_response())
+    Ok(see_other(&next))
 }

@@ -3,11 +3,10 @@
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -16,25 +15,30 @@ use actlog_domain::catalog::Lang;
 use crate::auth::{MaybePrincipal, Principal};
 use crate::error::ApiError;
 use crate::identity::session::{self, CSRF_COOKIE, new_token, same_secret};
+use crate::params::Params;
 use crate::state::AppState;
-use crate::web::page::{self, Frame, render};
+use crate::web::page::{self, Frame, PageForm, render};
 use actlog_app::keys::hash;
 use actlog_app::password;
 
-/// The client's address, when the server knows it (not in tests without a socket).
+/// The client's address, when the server knows it (not in tests without a socket): the peer,
+/// or whom a trusted proxy says it forwarded (`client_addr`).
 #[derive(Debug)]
 pub struct ClientAddr(Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let proxies = &state.config.sign_in.trusted_proxies;
+        Ok(ClientAddr(peer.map(|p| proxies.client(p, &parts.headers))))
     }
 }
 
@@ -49,25 +53,20 @@ struct SignInPage {
     notice: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SignInQuery {
-    next: Option<String>,
-    signed_out: Option<String>,
-}
-
-/// A local path to return to after sign-in, never another site.
+/// A local path to return to after sign-in, never another site: see
+/// [`is_local_path`](crate::web::url::is_local_path). Anything else returns to the home page.
 pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && n.len() < 2_000 =>
-        {
-            n.to_owned()
-        }
+        Some(n) if crate::web::url::is_local_path(n) => n.to_owned(),
         _ => "/".to_owned(),
     }
+}
+
+/// A 303 to `to`; one that cannot be a `Location` (it cannot be, coming through
+/// [`safe_next`]) goes to the home page, so a 303 never lacks its `Location`.
+pub(crate) fn see_other(to: &str) -> Response {
+    let location = HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response()
 }
 
 /// Renders the form with a fresh CSRF token in its cookie.
@@ -104,17 +103,19 @@ fn form(
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<SignInQuery>,
+    params: Result<Params, ApiError>,
 ) -> Response {
     let lang = page::language(None, &headers);
-    let notice = query
-        .signed_out
+    // A query the page cannot read (not UTF-8) is only a lost `next`: the form still shows.
+    let params = params.unwrap_or_default();
+    let notice = params
+        .get("signed_out")
         .map(|_| crate::web::i18n::Tr::new(lang).t("signed-out"));
     form(
         &state,
         &headers,
         StatusCode::OK,
-        safe_next(query.next.as_deref()),
+        safe_next(params.get("next")),
         String::new(),
         None,
         notice,
@@ -137,7 +138,7 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
-    Form(input): Form<SignInForm>,
+    PageForm(input): PageForm<SignInForm>,
 ) -> Result<Response, ApiError> {
     let tr = crate::web::i18n::Tr::new(page::language(None, &headers));
     let next = safe_next(Some(&input.next));
@@ -156,18 +157,50 @@ pub async fn submit(
         ));
     }
     let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    // The account's turn and a password check first, then the counts: concurrent attempts on
+    // one account each see the failures of those before them, and a burst of them holds at
+    // most a few checks' memory.
+    let Some(admitted) = state.sign_in_gate.admit(&email).await else {
+        let mut response = form(
+            &state,
+            &headers,
+            StatusCode::SERVICE_UNAVAILABLE,
+            next,
+            email,
+            Some(tr.t("sign-in-busy")),
+            None,
+        );
+        let seconds = state.sign_in_gate.retry_after().as_secs().max(1);
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        return Ok(response);
+    };
     let now = state.clock.now();
     let store = state.store.as_ref();
+    let throttles = &state.sign_in_failures;
+    let pair = format!("{email} {address}");
     let wait = [
-        state.account_failures.wait(store, &email, now).await?,
-        state.address_failures.wait(store, &address, now).await?,
+        throttles
+            .account_from_address
+            .wait(store, &pair, now)
+            .await?,
+        throttles.account.wait(store, &email, now).await?,
+        throttles.address.wait(store, &address, now).await?,
     ]
     .into_iter()
     .flatten()
     .max();
     if let Some(wait) = wait {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        let error = Some(tr.t1("sign-in-throttled", "minutes", minutes));
+        let error = Some(if wait.as_secs() < 60 {
+            tr.t1(
+                "sign-in-throttled-seconds",
+                "seconds",
+                wait.as_secs().max(1),
+            )
+        } else {
+            tr.t1("sign-in-throttled", "minutes", wait.as_secs().div_ceil(60))
+        });
         let mut response = form(
             &state,
             &headers,
@@ -187,8 +220,13 @@ pub async fn submit(
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let password_ok = password::verify(input.password, stored_hash).await;
     let Some(user) = user.filter(|u| password_ok && !u.disabled) else {
-        state.account_failures.fail(store, &email, now).await?;
-        state.address_failures.fail(store, &address, now).await?;
+        throttles
+            .account_from_address
+            .fail(store, &pair, now)
+            .await?;
+        throttles.account.fail(store, &email, now).await?;
+        throttles.address.fail(store, &address, now).await?;
+        drop(admitted);
         let error = Some(tr.t("sign-in-failed"));
         return Ok(form(
             &state,
@@ -200,7 +238,8 @@ pub async fn submit(
             None,
         ));
     };
-    state.account_failures.clear(store, &email).await?;
+    drop(admitted);
+    throttles.account_from_address.clear(store, &pair).await?;
     // A new session id at every sign-in: a session id planted before sign-in is worthless.
     if let Some(old) = session::session_hash(&headers) {
         state.store.delete_session(&old).await?;
@@ -210,7 +249,7 @@ pub async fn submit(
         .store
         .create_session(&hash(&token), user.id, &new_token(), state.clock.now())
         .await?;
-    let mut response = (StatusCode::SEE_OTHER, [(LOCATION, next)]).into_response();
+    let mut response = see_other(&next);
     response.headers_mut().append(
         SET_COOKIE,
         state.config.sessions.session_cookie(&headers, &token),
@@ -228,7 +267,7 @@ pub async fn sign_out(
     State(state): State<AppState>,
     MaybePrincipal(principal): MaybePrincipal,
     headers: HeaderMap,
-    Form(input): Form<SignOutForm>,
+    PageForm(input): PageForm<SignOutForm>,
 ) -> Result<Response, ApiError> {
     if let Some(user) = principal.as_ref().and_then(Principal::user) {
         if !same_secret(&user.csrf_token, &input.csrf) {

@@ -635,11 +635,14 @@ async fn a_throttled_sign_in_answers_429_with_retry_after() {
     }
     let throttled = app.sign_in_reply(email, PASSWORD).await;
     assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
-    // The failures are fresh: the whole 15-minute window is left to wait.
-    assert_eq!(retry_after_seconds(&throttled), 15 * 60);
-    app.advance(jiff::SignedDuration::from_mins(10));
+    // Past the free failures the wait backs off from one second, doubling per failure.
+    assert_eq!(retry_after_seconds(&throttled), 1);
+    app.advance(jiff::SignedDuration::from_secs(1));
+    let sixth = app.sign_in_reply(email, "still not it").await;
+    assert_eq!(sixth.status, StatusCode::UNAUTHORIZED);
     let later = app.sign_in_reply(email, PASSWORD).await;
-    assert_eq!(retry_after_seconds(&later), 5 * 60);
+    assert_eq!(later.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after_seconds(&later), 2);
 }
 
 #[tokio::test]

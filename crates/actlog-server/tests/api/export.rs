@@ -1,4 +1,4 @@
-//! `GET /v1/auditrecords/export`: the period and filter as a download, in every format, for
+//! `GET /v1/exports/auditrecords`: the period and filter as a download, in every format, for
 //! the callers allowed to read and no one else.
 
 use axum::body::Body;
@@ -164,7 +164,7 @@ async fn without_parameters_the_last_thirty_days_are_exported_as_csv() {
     let app = TestApp::new().await;
     let key = app.key("p1", "read,write").await;
     let records = seed(&app, &key).await;
-    let reply = app.get("/v1/auditrecords/export", &key).await;
+    let reply = app.get("/v1/exports/auditrecords", &key).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", text(&reply));
     // The clock stands at 2026-11-25T12:00Z.
     assert_eq!(
@@ -325,7 +325,7 @@ async fn a_key_must_be_given_and_hold_the_read_scope() {
     let anonymous = app
         .request(
             Method::GET,
-            "/v1/auditrecords/export",
+            "/v1/exports/auditrecords",
             None,
             &[],
             Body::empty(),
@@ -431,7 +431,7 @@ async fn the_openapi_document_describes_the_export_as_implemented() {
         .request(Method::GET, "/v1/openapi.json", None, &[], Body::empty())
         .await
         .body;
-    let export = &doc["paths"]["/v1/auditrecords/export"]["get"];
+    let export = &doc["paths"]["/v1/exports/auditrecords"]["get"];
     let documented: Vec<&str> = export["parameters"]
         .as_array()
         .unwrap()

@@ -3,8 +3,10 @@
 
 mod access;
 mod clients;
+mod edges;
 mod export;
 mod ingest;
+mod limits;
 mod pages;
 mod query;
 mod roles;

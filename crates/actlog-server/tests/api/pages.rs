@@ -195,7 +195,7 @@ async fn filters_narrow_the_table_and_stay_in_every_link() {
     );
     // Export carries the same period and filter.
     let filter = attr(&html, "export", "action");
-    assert_eq!(filter.as_deref(), Some("/v1/auditrecords/export"));
+    assert_eq!(filter.as_deref(), Some("/v1/exports/auditrecords"));
     assert!(html.contains("name=\"filter\" value=\""));
     assert!(html.contains("CompanyName"));
 }

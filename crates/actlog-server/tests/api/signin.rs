@@ -249,3 +249,203 @@ async fn pages_follow_the_browsers_language_and_escape_what_they_show() {
         "no redirect to other sites"
     );
 }
+
+/// A sign-in form post that came from `peer`, with `forwarded_for` as `X-Forwarded-For`.
+async fn sign_in_from(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    peer: &str,
+    forwarded_for: Option<&str>,
+) -> StatusCode {
+    use tower::ServiceExt;
+    let form_page = app
+        .request(Method::GET, "/sign-in", None, &[], Body::empty())
+        .await;
+    let csrf = set_cookie(&form_page, "actlog_csrf").unwrap();
+    let body = format!(
+        "email={}&password={}&csrf={csrf}&next=%2F",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    );
+    let mut request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/sign-in")
+        .header("cookie", format!("actlog_csrf={csrf}"))
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(hops) = forwarded_for {
+        request = request.header("x-forwarded-for", hops);
+    }
+    let mut request = request.body(Body::from(body)).unwrap();
+    let peer: std::net::SocketAddr = peer.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    app.app.clone().oneshot(request).await.unwrap().status()
+}
+
+fn behind_proxy() -> actlog_server::state::ServerConfig {
+    let mut config = actlog_server::state::ServerConfig::default();
+    config.sign_in.trusted_proxies =
+        actlog_server::client_addr::TrustedProxies(vec!["10.0.0.0/8".parse().unwrap()]);
+    config
+}
+
+/// Issue: 120 concurrent wrong-password sign-ins for one account all reached the password
+/// check (and each held ~19 MB). Now attempts on one account take turns, so each sees the
+/// failures before it: only the free ones are checked, the rest are throttled (or, past the
+/// queue wait, told to come back), and none signs in.
+#[tokio::test]
+async fn concurrent_wrong_password_sign_ins_do_not_all_reach_the_password_check() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    app.user("p1", "agent@partner.example", &[Role::AdminAgent])
+        .await;
+    let attempts: Vec<_> = (0..40)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                sign_in_from(
+                    &app,
+                    "agent@partner.example",
+                    "wrong password",
+                    "198.51.100.1:5000",
+                    None,
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        checked, 5,
+        "only the free attempts reach the password check"
+    );
+}
+
+/// Issue: five bad attempts by anyone locked a known account for 15 minutes, even for its
+/// owner with the right password. Now a stranger's failures from elsewhere (here behind a
+/// trusted proxy, which names each client) leave the owner's own sign-in alone.
+#[tokio::test]
+async fn a_strangers_wrong_guesses_from_elsewhere_do_not_lock_the_owner_out() {
+    let app = TestApp::configured(behind_proxy(), "2026-11-25T12:00:00Z").await;
+    app.user("p1", "agent@partner.example", &[Role::AdminAgent])
+        .await;
+    for _ in 0..8 {
+        sign_in_from(
+            &app,
+            "agent@partner.example",
+            "a guess",
+            "10.0.0.1:5000",
+            Some("203.0.113.66"),
+        )
+        .await;
+    }
+    let stranger = sign_in_from(
+        &app,
+        "agent@partner.example",
+        PASSWORD,
+        "10.0.0.1:5000",
+        Some("203.0.113.66"),
+    )
+    .await;
+    assert_eq!(stranger, StatusCode::TOO_MANY_REQUESTS, "the guesser waits");
+    let owner = sign_in_from(
+        &app,
+        "agent@partner.example",
+        PASSWORD,
+        "10.0.0.1:5000",
+        Some("198.51.100.20"),
+    )
+    .await;
+    assert_eq!(owner, StatusCode::SEE_OTHER, "the owner signs in");
+}
+
+/// Issue: behind a proxy all users share its address, so 30 bad attempts by anyone blocked
+/// every sign-in for 15 minutes. With the proxy trusted, each client is counted alone; and
+/// `X-Forwarded-For` from anyone else is not believed (an attacker cannot spread its
+/// failures over invented addresses).
+#[tokio::test]
+async fn one_address_behind_a_trusted_proxy_does_not_block_everyone_behind_it() {
+    let app = TestApp::configured(behind_proxy(), "2026-11-25T12:00:00Z").await;
+    app.user("p1", "agent@partner.example", &[Role::AdminAgent])
+        .await;
+    for i in 0..31 {
+        sign_in_from(
+            &app,
+            &format!("nobody{i}@partner.example"),
+            "a guess",
+            "10.0.0.1:5000",
+            Some("203.0.113.66"),
+        )
+        .await;
+    }
+    let attacker = sign_in_from(
+        &app,
+        "someone@partner.example",
+        "a guess",
+        "10.0.0.1:5000",
+        Some("203.0.113.66"),
+    )
+    .await;
+    assert_eq!(attacker, StatusCode::TOO_MANY_REQUESTS);
+    let colleague = sign_in_from(
+        &app,
+        "agent@partner.example",
+        PASSWORD,
+        "10.0.0.1:5000",
+        Some("198.51.100.20"),
+    )
+    .await;
+    assert_eq!(colleague, StatusCode::SEE_OTHER);
+
+    // Without the proxy trusted, the header changes nothing: the failures stay on the peer.
+    let direct = TestApp::new().await;
+    direct
+        .user("p1", "agent@partner.example", &[Role::AdminAgent])
+        .await;
+    for i in 0..6 {
+        let forged = format!("203.0.113.{i}");
+        sign_in_from(
+            &direct,
+            "agent@partner.example",
+            "a guess",
+            "198.51.100.9:5000",
+            Some(&forged),
+        )
+        .await;
+    }
+    let again = sign_in_from(
+        &direct,
+        "agent@partner.example",
+        PASSWORD,
+        "198.51.100.9:5000",
+        Some("192.0.2.1"),
+    )
+    .await;
+    assert_eq!(again, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Failures past the free ones back off (1 s, 2 s, …) rather than locking the account for
+/// the whole window: the owner waits seconds, not 15 minutes.
+#[tokio::test]
+async fn throttling_backs_off_for_seconds_rather_than_locking_for_the_window() {
+    let app = TestApp::new().await;
+    app.user("p1", "agent@partner.example", &[Role::AdminAgent])
+        .await;
+    for _ in 0..5 {
+        app.sign_in_reply("agent@partner.example", "wrong").await;
+    }
+    let throttled = app.sign_in_reply("agent@partner.example", PASSWORD).await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(throttled.headers["retry-after"], "1");
+    app.advance(jiff::SignedDuration::from_secs(2));
+    let owner = app.sign_in_reply("agent@partner.example", PASSWORD).await;
+    assert_eq!(owner.status, StatusCode::SEE_OTHER);
+}

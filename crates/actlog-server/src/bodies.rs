@@ -1,0 +1,305 @@
+//! Request bodies at the edge: a deadline that grows with the bytes received (a minimum
+//! transfer rate), and a byte budget for ingest bodies held in memory.
+//!
+//! [`timed`] wraps every body the accept loop hands to the router; a body that falls behind
+//! fails its reader, and [`answer_slow_bodies`] turns whatever the handler made of that failure
+//! into a 408 problem document, for every route that reads a body. [`read_budgeted`] reads an
+//! ingest body while holding its bytes against [`AppState::body_bytes`], so that many large
+//! uploads together cannot take more memory than the budget.
+//!
+//! [`AppState::body_bytes`]: crate::state::AppState::body_bytes
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use hyper::body::{Frame, SizeHint};
+use serde_json::json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, Sleep};
+
+use crate::error::{ApiError, Code};
+use crate::state::Limits;
+
+/// How long a body may take: `timeout`, plus `1 / min_rate` seconds for each byte received.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyRule {
+    pub timeout: Duration,
+    /// Bytes per second; 0 gives the whole body `timeout`, however large.
+    pub min_rate: u64,
+}
+
+impl From<&Limits> for BodyRule {
+    fn from(limits: &Limits) -> Self {
+        BodyRule {
+            timeout: limits.body_timeout,
+            min_rate: limits.min_body_rate,
+        }
+    }
+}
+
+impl BodyRule {
+    fn deadline(&self, start: Instant, received: u64) -> Instant {
+        let earned = match self.min_rate {
+            0 => Duration::ZERO,
+            rate => Duration::from_secs_f64(received as f64 / rate as f64),
+        };
+        start + self.timeout + earned
+    }
+}
+
+/// Set once a request's body has fallen behind its deadline (a request extension).
+#[derive(Debug, Clone, Default)]
+pub struct BodyExpiry(Arc<AtomicBool>);
+
+impl BodyExpiry {
+    pub fn expired(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a body read failed: it arrived too slowly.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body arrived too slowly")]
+pub struct TooSlow;
+
+/// `request` with its body under `rule`, and the [`BodyExpiry`] that says whether it fell
+/// behind.
+pub fn timed<B>(
+    request: axum::http::Request<B>,
+    rule: BodyRule,
+) -> axum::http::Request<TimedBody<B>>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+{
+    let expiry = BodyExpiry::default();
+    let mut request = request.map(|inner| TimedBody {
+        inner,
+        rule,
+        start: Instant::now(),
+        received: 0,
+        timer: None,
+        expiry: expiry.clone(),
+    });
+    request.extensions_mut().insert(expiry);
+    request
+}
+
+/// A body that fails with [`TooSlow`] once it falls behind its [`BodyRule`]. The clock runs
+/// from the request's arrival, whether or not the handler is reading yet; the timer is only
+/// set when the body is waited for, so bodiless requests cost none.
+#[derive(Debug)]
+pub struct TimedBody<B> {
+    inner: B,
+    rule: BodyRule,
+    start: Instant,
+    received: u64,
+    timer: Option<Pin<Box<Sleep>>>,
+    expiry: BodyExpiry,
+}
+
+impl<B> HttpBody for TimedBody<B>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if this.expiry.expired() {
+            return Poll::Ready(Some(Err(TooSlow.into())));
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.received += data.len() as u64;
+                    if let Some(timer) = &mut this.timer {
+                        timer
+                            .as_mut()
+                            .reset(this.rule.deadline(this.start, this.received));
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(other) => Poll::Ready(other.map(|r| r.map_err(Into::into))),
+            Poll::Pending => {
+                let deadline = this.rule.deadline(this.start, this.received);
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if timer.as_mut().poll(cx).is_ready() {
+                    this.expiry.0.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(TooSlow.into())));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A request whose body fell behind is answered 408, whatever its handler answered (a 400
+/// for an unreadable form, say), and its connection closed: the rest of the body is not
+/// worth waiting for.
+pub async fn answer_slow_bodies(request: Request, next: Next) -> Response {
+    let expiry = request.extensions().get::<BodyExpiry>().cloned();
+    let response = next.run(request).await;
+    if !expiry.is_some_and(|e| e.expired()) {
+        return response;
+    }
+    tracing::info!("request body too slow; answered 408");
+    too_slow()
+}
+
+/// The 408 problem document, shaped as [`ApiError`]'s.
+fn too_slow() -> Response {
+    let detail = "the request body arrived too slowly; send it again, faster";
+    let body = json!({
+        "type": "urn:actlog:problem:body_timeout",
+        "title": "The body arrived too slowly",
+        "status": 408,
+        "code": "body_timeout",
+        "detail": detail,
+        "description": detail,
+        "data": [],
+    });
+    let mut response = (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// A body read in full, and its share of the byte budget, given back when this is dropped.
+#[derive(Debug)]
+pub struct Held {
+    pub bytes: Bytes,
+    _budget: Option<OwnedSemaphorePermit>,
+}
+
+/// The whole body, at most `limit` bytes (more → 413), each chunk taken from `budget` as it
+/// arrives: a request the budget cannot hold is answered 503 with Retry-After at once, never
+/// queued.
+pub async fn read_budgeted(
+    body: Body,
+    limit: usize,
+    budget: &Arc<Semaphore>,
+) -> Result<Held, ApiError> {
+    if body.size_hint().lower() > limit as u64 {
+        return Err(too_large(limit));
+    }
+    let capacity = body.size_hint().exact().unwrap_or(0).min(limit as u64) as usize;
+    let mut bytes = Vec::with_capacity(capacity.min(1024 * 1024));
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(unreadable)?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        let more = u32::try_from(chunk.len()).map_err(|_| too_large(limit))?;
+        let Ok(permit) = budget.clone().try_acquire_many_owned(more) else {
+            return Err(over_budget());
+        };
+        match &mut held {
+            Some(held) => held.merge(permit),
+            None => held = Some(permit),
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Held {
+        bytes: Bytes::from(bytes),
+        _budget: held,
+    })
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        Code::BodyTooLarge,
+        format!("the body is larger than {limit} bytes; split it into smaller batches"),
+    )
+    .with(json!({ "maxBytes": limit }))
+}
+
+fn over_budget() -> ApiError {
+    ApiError {
+        retry_after: Some(1),
+        ..ApiError::new(
+            Code::Overloaded,
+            "the server holds as many request bytes as it may; retry after a second",
+        )
+    }
+}
+
+/// A body that failed mid-read (a slow one becomes a 408 in [`answer_slow_bodies`]).
+fn unreadable(e: axum::Error) -> ApiError {
+    ApiError::new(
+        Code::InvalidParameter,
+        format!("the body could not be read: {e}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_byte_received_extends_the_deadline_by_the_minimum_rate() {
+        let rule = BodyRule {
+            timeout: Duration::from_secs(10),
+            min_rate: 1000,
+        };
+        let start = Instant::now();
+        assert_eq!(rule.deadline(start, 0), start + Duration::from_secs(10));
+        assert_eq!(rule.deadline(start, 5000), start + Duration::from_secs(15));
+        let fixed = BodyRule {
+            min_rate: 0,
+            ..rule
+        };
+        assert_eq!(fixed.deadline(start, 5000), start + Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_budget_is_refused_and_its_bytes_given_back() {
+        let budget = Arc::new(Semaphore::new(10));
+        let held = read_budgeted(Body::from("123456"), 100, &budget)
+            .await
+            .unwrap();
+        assert_eq!(budget.available_permits(), 4);
+        let refused = read_budgeted(Body::from("123456"), 100, &budget)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, Code::Overloaded);
+        assert_eq!(refused.retry_after, Some(1));
+        drop(held);
+        assert_eq!(budget.available_permits(), 10);
+        let large = read_budgeted(Body::from("123456"), 5, &budget)
+            .await
+            .unwrap_err();
+        assert_eq!(large.code, Code::BodyTooLarge);
+    }
+}

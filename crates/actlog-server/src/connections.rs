@@ -1,0 +1,339 @@
+//! The accept loop: HTTP/1 connections on hyper, each bounded in time and in number.
+//!
+//! - At most [`Limits::max_connections`] are open. At the cap, the connection idle longest (no
+//!   request in flight) is closed to make room, so idle sockets cannot lock newcomers out; when
+//!   every one is busy, the newcomer is answered 503 and closed at once.
+//! - Headers must arrive within [`Limits::header_timeout`]. hyper starts that timer whenever a
+//!   connection waits for a request, the first or the next on a kept-alive connection, so it is
+//!   the idle timeout as well.
+//! - Bodies must keep up with [`Limits::min_body_rate`] ([`crate::bodies`]).
+//! - Accept errors (out of file descriptors, say) pause the loop briefly instead of spinning.
+//! - On shutdown the listener is closed, idle connections end, requests in flight finish.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::ConnectInfo;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::time::Instant;
+use tower::ServiceExt;
+
+use crate::bodies::{self, BodyRule};
+use crate::state::Limits;
+
+/// How long the loop pauses after an accept error that is not the client's doing.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// How long a newcomer waits for the idle connection closed for it to be gone.
+const EVICTION_WAIT: Duration = Duration::from_millis(200);
+/// How long a connection asked to close may take to do so by itself, when no request of it is
+/// in flight (time for the last response to be flushed).
+const LINGER: Duration = Duration::from_millis(20);
+
+/// Serves `app` on `listener` under `limits` until `shutdown` resolves; then lets every open
+/// connection finish its request in flight and returns.
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let open = Arc::new(Open::new(limits.max_connections));
+    let (stop, stopped) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) if is_connection_error(&e) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed; pausing before the next");
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
+                }
+            }
+        };
+        let Some(admitted) = open.admit().await else {
+            refuse(stream);
+            continue;
+        };
+        let served = Served {
+            app: app.clone(),
+            peer,
+            limits,
+            admitted,
+        };
+        tokio::spawn(served.run(stream, stopped.clone()));
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    open.drained().await;
+    Ok(())
+}
+
+/// Errors of one connection that the client caused: nothing to wait out.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    )
+}
+
+/// Answers a connection over the cap with 503 and closes it, without waiting on the client.
+fn refuse(stream: TcpStream) {
+    let detail = "the server has as many connections open as it may; retry after a second";
+    let body = serde_json::json!({
+        "type": "urn:actlog:problem:overloaded",
+        "title": "Too busy",
+        "status": 503,
+        "code": "overloaded",
+        "detail": detail,
+        "description": detail,
+        "data": [],
+    })
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // What the client sent already is read first: closing with unread data would reset the
+    // connection, and the client might lose the answer.
+    let mut sink = [0; 4096];
+    let _ = stream.try_read(&mut sink);
+    let _ = stream.try_write(response.as_bytes());
+    tracing::warn!("connection refused: at the connection cap, none idle");
+}
+
+/// The open connections: a slot each, and what eviction needs to know of them.
+#[derive(Debug)]
+struct Open {
+    slots: Arc<Semaphore>,
+    cap: u32,
+    conns: Mutex<BTreeMap<u64, Arc<Conn>>>,
+    next_id: AtomicU64,
+    epoch: Instant,
+}
+
+/// One open connection, as eviction sees it.
+#[derive(Debug, Default)]
+struct Conn {
+    /// Requests in flight (0 or 1 on HTTP/1).
+    requests: AtomicUsize,
+    /// When it last went idle, in milliseconds since [`Open::epoch`].
+    idle_since: AtomicU64,
+    evicted: AtomicBool,
+    evict: Notify,
+}
+
+impl Open {
+    fn new(cap: usize) -> Self {
+        let cap = cap.clamp(1, u32::MAX as usize) as u32;
+        Open {
+            slots: Arc::new(Semaphore::new(cap as usize)),
+            cap,
+            conns: Mutex::default(),
+            next_id: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// A slot for a new connection: a free one, or one an idle connection gives up.
+    async fn admit(self: &Arc<Self>) -> Option<Admitted> {
+        let permit = match self.slots.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) if self.evict_idlest() => {
+                let freed = self.slots.clone().acquire_owned();
+                tokio::time::timeout(EVICTION_WAIT, freed)
+                    .await
+                    .ok()?
+                    .ok()?
+            }
+            Err(_) => return None,
+        };
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn::default());
+        conn.idle_since.store(self.now_ms(), Ordering::Relaxed);
+        self.conns.lock().unwrap().insert(id, conn.clone());
+        Some(Admitted {
+            open: self.clone(),
+            id,
+            conn,
+            _slot: permit,
+        })
+    }
+
+    /// Tells the connection idle longest to close; false when every one is busy.
+    fn evict_idlest(&self) -> bool {
+        let conns = self.conns.lock().unwrap();
+        let idlest = conns
+            .values()
+            .filter(|c| c.requests.load(Ordering::Relaxed) == 0)
+            .filter(|c| !c.evicted.load(Ordering::Relaxed))
+            .min_by_key(|c| c.idle_since.load(Ordering::Relaxed));
+        let Some(conn) = idlest else { return false };
+        conn.evicted.store(true, Ordering::Relaxed);
+        conn.evict.notify_one();
+        tracing::info!("at the connection cap: closing the connection idle longest");
+        true
+    }
+
+    /// Waits until every connection has ended.
+    async fn drained(&self) {
+        let _ = self.slots.acquire_many(self.cap).await;
+    }
+}
+
+/// A connection's slot, given back (and the connection forgotten) when it ends.
+#[derive(Debug)]
+struct Admitted {
+    open: Arc<Open>,
+    id: u64,
+    conn: Arc<Conn>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.open.conns.lock().unwrap().remove(&self.id);
+    }
+}
+
+/// One connection being served.
+struct Served {
+    app: Router,
+    peer: SocketAddr,
+    limits: Limits,
+    admitted: Admitted,
+}
+
+impl Served {
+    async fn run(self, stream: TcpStream, mut stopped: watch::Receiver<bool>) {
+        let _ = stream.set_nodelay(true);
+        let Served {
+            app,
+            peer,
+            limits,
+            admitted,
+        } = self;
+        let rule = BodyRule::from(&limits);
+        let (open, conn) = (admitted.open.clone(), admitted.conn.clone());
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let busy = Busy::start(open.clone(), conn.clone());
+            let app = app.clone();
+            async move {
+                let mut request = bodies::timed(request, rule);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                let Ok(response) = app.oneshot(request).await;
+                Ok::<_, Infallible>(response.map(|body| Guarded { body, _busy: busy }))
+            }
+        });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout);
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        tokio::pin!(connection);
+        // hyper's graceful shutdown closes a connection idle between requests, but waits out
+        // the header timeout on one that has not sent its first: so a connection still without
+        // a request in flight a moment after being asked to close is dropped.
+        let linger = tokio::time::sleep(Duration::from_secs(24 * 3600));
+        tokio::pin!(linger);
+        let mut closing = false;
+        loop {
+            tokio::select! {
+                served = connection.as_mut() => {
+                    if let Err(e) = served {
+                        tracing::debug!(error = %e, %peer, "connection ended");
+                    }
+                    break;
+                }
+                () = admitted.conn.evict.notified(), if !closing => {
+                    connection.as_mut().graceful_shutdown();
+                    linger.as_mut().reset(Instant::now() + LINGER);
+                    closing = true;
+                }
+                _ = stopped.changed(), if !closing => {
+                    connection.as_mut().graceful_shutdown();
+                    linger.as_mut().reset(Instant::now() + LINGER);
+                    closing = true;
+                }
+                () = &mut linger, if closing => {
+                    if admitted.conn.requests.load(Ordering::Relaxed) == 0 {
+                        break;
+                    }
+                    // A request is in flight: hyper closes the connection once it is answered.
+                    linger.as_mut().reset(Instant::now() + Duration::from_secs(24 * 3600));
+                }
+            }
+        }
+        drop(admitted);
+    }
+}
+
+/// A request in flight on a connection, from its headers to the last byte of its response.
+struct Busy {
+    open: Arc<Open>,
+    conn: Arc<Conn>,
+}
+
+impl Busy {
+    fn start(open: Arc<Open>, conn: Arc<Conn>) -> Self {
+        conn.requests.fetch_add(1, Ordering::Relaxed);
+        Busy { open, conn }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.conn
+            .idle_since
+            .store(self.open.now_ms(), Ordering::Relaxed);
+        self.conn.requests.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A response body that keeps its connection counted busy until it has been sent.
+struct Guarded {
+    body: Body,
+    _busy: Busy,
+}
+
+impl HttpBody for Guarded {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}

@@ -1,0 +1,386 @@
+//! The HTTP edge's limits, on a real server over loopback sockets: the connection cap, the
+//! header (and idle) timeout, the minimum body rate, the ingest slot taken after the body, the
+//! byte budget, and field lengths (issue 12, items 2, 4 and 6).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, timeout};
+
+use actlog_domain::time::OperationDate;
+use actlog_server::{AppState, Limits, ServerConfig};
+
+use crate::support::{TestApp, TestClock, TestDatabase, fresh_store, record};
+
+/// A server on a loopback port, stopped when dropped.
+struct Server {
+    addr: SocketAddr,
+    store: Arc<dyn actlog_store::Store>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _db: TestDatabase,
+}
+
+impl Server {
+    async fn start(limits: Limits) -> Server {
+        let (store, db) = fresh_store().await;
+        let now = OperationDate::parse_rfc3339("2026-11-25T12:00:00Z").unwrap();
+        let clock = Arc::new(TestClock(std::sync::Mutex::new(now)));
+        let config = ServerConfig {
+            limits,
+            ..ServerConfig::default()
+        };
+        let state = AppState::new(store.clone(), clock, config).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(actlog_server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Server {
+            addr,
+            store,
+            _stop: stop,
+            _db: db,
+        }
+    }
+
+    async fn key(&self, partner: &str) -> String {
+        let scopes = actlog_app::keys::parse_scopes("read,write").unwrap();
+        actlog_app::keys::create(self.store.as_ref(), partner, scopes, "test")
+            .await
+            .unwrap()
+            .1
+    }
+
+    async fn connect(&self) -> TcpStream {
+        TcpStream::connect(self.addr).await.unwrap()
+    }
+
+    /// `GET /healthz` on a new connection.
+    async fn healthz(&self) -> Option<Answer> {
+        let mut stream = self.connect().await;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .ok()?;
+        read_answer(&mut stream).await
+    }
+
+    /// A POST of `body` for `key` on a new connection.
+    async fn post(&self, key: &str, body: &str) -> Option<Answer> {
+        let mut stream = self.connect().await;
+        stream
+            .write_all(post_head(key, body.len()).as_bytes())
+            .await
+            .ok()?;
+        stream.write_all(body.as_bytes()).await.ok()?;
+        read_answer(&mut stream).await
+    }
+
+    /// A POST announcing `length` bytes that sends only `sent` of them, then stalls.
+    async fn stalled_post(&self, key: &str, length: usize, sent: usize) -> TcpStream {
+        let mut stream = self.connect().await;
+        stream
+            .write_all(post_head(key, length).as_bytes())
+            .await
+            .unwrap();
+        stream.write_all(&vec![b' '; sent]).await.unwrap();
+        stream
+    }
+}
+
+fn post_head(key: &str, length: usize) -> String {
+    format!(
+        "POST /v1/auditrecords HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
+}
+
+/// A response as read off the socket.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    head: String,
+    body: serde_json::Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// One response (with a `Content-Length` body), or None if the connection closed first.
+async fn read_answer(stream: &mut TcpStream) -> Option<Answer> {
+    let mut bytes = Vec::new();
+    let mut buf = [0; 8192];
+    let end = loop {
+        if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    let mut answer = Answer {
+        status,
+        head,
+        body: serde_json::Value::Null,
+    };
+    let length: usize = answer.header("content-length")?.parse().ok()?;
+    let mut body = bytes[end + 4..].to_vec();
+    while body.len() < length {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    answer.body = serde_json::from_slice(&body).unwrap_or_default();
+    Some(answer)
+}
+
+/// Whether the server closes `stream` within `bound` (whatever it says first).
+async fn closed_within(stream: &mut TcpStream, bound: Duration) -> bool {
+    let mut buf = [0; 1024];
+    timeout(bound, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+fn one_record(id: &str) -> String {
+    json!([record(id, "2026-11-20T10:00:00Z", "Alpha")]).to_string()
+}
+
+/// 20,000 idle sockets exhausted the file limit and `/healthz` timed out: now at most
+/// `max_connections` are open, the idle ones make room for newcomers, and `/healthz` answers.
+#[tokio::test]
+async fn idle_connections_beyond_the_cap_do_not_stop_healthz() {
+    let server = Server::start(Limits {
+        max_connections: 8,
+        header_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..40 {
+        idle.push(server.connect().await);
+    }
+    let started = Instant::now();
+    let health = timeout(Duration::from_secs(5), server.healthz()).await;
+    let health = health
+        .expect("/healthz answered in time")
+        .expect("an answer");
+    assert_eq!(health.status, 200);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let mut closed = 0;
+    for stream in &mut idle {
+        if closed_within(stream, Duration::from_millis(200)).await {
+            closed += 1;
+        }
+    }
+    // The server kept at most 8 open, /healthz's among them.
+    assert!(
+        closed >= 40 - 7,
+        "only {closed} of 40 idle connections were closed"
+    );
+}
+
+/// Connections past the cap when every open one is busy (here: uploads in progress) are
+/// answered 503 with Retry-After at once, not queued.
+#[tokio::test]
+async fn connections_past_the_cap_when_none_is_idle_get_503() {
+    let server = Server::start(Limits {
+        max_connections: 4,
+        ..Limits::default()
+    })
+    .await;
+    let key = server.key("p1").await;
+    let mut busy = Vec::new();
+    for _ in 0..4 {
+        busy.push(server.stalled_post(&key, 1000, 10).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = timeout(Duration::from_secs(3), server.healthz()).await;
+    let refused = refused.expect("answered at once");
+    if let Some(answer) = refused {
+        assert_eq!(answer.status, 503, "{answer:?}");
+        assert_eq!(answer.header("retry-after"), Some("1"));
+        assert_eq!(answer.body["code"], "overloaded");
+    }
+    drop(busy);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.healthz().await.map(|a| a.status), Some(200));
+}
+
+/// A request whose headers arrived a byte every 5 s stayed open indefinitely: it is now cut
+/// off after the header timeout, however steadily it trickles.
+#[tokio::test]
+async fn a_header_trickled_a_byte_at_a_time_is_cut_off_after_the_header_timeout() {
+    let server = Server::start(Limits {
+        header_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let mut stream = server.connect().await;
+    let started = Instant::now();
+    let header = format!(
+        "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: {}",
+        "a".repeat(100)
+    );
+    let mut cut = false;
+    for byte in header.bytes() {
+        if stream.write_all(&[byte]).await.is_err() {
+            cut = true;
+            break;
+        }
+        if closed_within(&mut stream, Duration::from_millis(100)).await {
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "the trickle went on for {:?}", started.elapsed());
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(4),
+        "cut after {elapsed:?}"
+    );
+}
+
+/// hyper's header timer also runs while a kept-alive connection waits for its next request,
+/// so idle connections end after it too.
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
+    let server = Server::start(Limits {
+        header_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let mut stream = server.connect().await;
+    for _ in 0..2 {
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(read_answer(&mut stream).await.map(|a| a.status), Some(200));
+    }
+    let started = Instant::now();
+    assert!(closed_within(&mut stream, Duration::from_secs(4)).await);
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+/// A stalled body had no timeout and held its ingest slot: it is now answered 408 once it falls
+/// behind the minimum rate, and meanwhile another partner's POST goes through.
+#[tokio::test]
+async fn a_stalled_body_gets_408_while_another_partners_post_succeeds() {
+    let server = Server::start(Limits {
+        max_concurrent_ingest: 1,
+        body_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let (slow, other) = (server.key("p1").await, server.key("p2").await);
+    let mut stalled = server.stalled_post(&slow, 5000, 100).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let posted = server.post(&other, &one_record("b-1")).await.unwrap();
+    assert_eq!(posted.status, 201, "{posted:?}");
+    let started = Instant::now();
+    let answer = timeout(Duration::from_secs(5), read_answer(&mut stalled)).await;
+    let answer = answer.expect("the stalled body is answered").unwrap();
+    assert_eq!(answer.status, 408, "{answer:?}");
+    assert_eq!(answer.body["code"], "body_timeout");
+    assert_eq!(answer.body["status"], 408);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(closed_within(&mut stalled, Duration::from_secs(1)).await);
+    let again = server.post(&slow, &one_record("a-1")).await.unwrap();
+    assert_eq!(again.status, 201, "{again:?}");
+}
+
+/// 256 stalled uploads from one partner made every other partner's POST get 503 until they
+/// closed: the slot is now taken once the body is in.
+#[tokio::test]
+async fn stalled_uploads_from_one_partner_do_not_make_another_partners_post_get_503() {
+    let server = Server::start(Limits::default()).await;
+    let (slow, other) = (server.key("p1").await, server.key("p2").await);
+    let mut stalled = Vec::new();
+    for _ in 0..Limits::default().max_concurrent_ingest {
+        stalled.push(server.stalled_post(&slow, 100_000, 10).await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let posted = server.post(&other, &one_record("b-1")).await.unwrap();
+    assert_eq!(posted.status, 201, "{posted:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    drop(stalled);
+}
+
+/// Concurrent large bodies were bounded only by count: bodies in flight now share a byte
+/// budget, and one that does not fit is answered 503 with Retry-After; the bytes of a body
+/// that gave up are given back.
+#[tokio::test]
+async fn bodies_past_the_byte_budget_get_503_with_retry_after() {
+    let server = Server::start(Limits {
+        max_body_bytes: 4000,
+        max_body_bytes_in_flight: 4000,
+        body_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let (slow, other) = (server.key("p1").await, server.key("p2").await);
+    let mut stalled = server.stalled_post(&slow, 4000, 3500).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let body = format!("{}{}", " ".repeat(1000), one_record("b-1"));
+    let refused = server.post(&other, &body).await.unwrap();
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(refused.body["code"], "overloaded");
+    let late = timeout(Duration::from_secs(5), read_answer(&mut stalled)).await;
+    assert_eq!(late.unwrap().map(|a| a.status), Some(408));
+    let posted = server.post(&other, &body).await.unwrap();
+    assert_eq!(posted.status, 201, "{posted:?}");
+}
+
+/// A record with a 31 MiB `customerName` was accepted, and that day's activity log page
+/// became 102 MB of HTML.
+#[tokio::test]
+async fn a_31_mib_customer_name_is_refused_naming_the_field() {
+    let app = TestApp::new().await;
+    let key = app.key("p1", "write").await;
+    let mut huge = record("a", "2026-11-20T10:00:00Z", "Alpha");
+    huge["customerName"] = json!("n".repeat(31 * 1024 * 1024));
+    let body = json!([record("ok", "2026-11-20T10:00:00Z", "Beta"), huge]).to_string();
+    let reply = app.post(&key, body).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.code(), "invalid_record");
+    let error = &reply.body["errors"][0];
+    assert_eq!(error["index"], 1);
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("customerName is longer than 4096 bytes"),
+        "{message}"
+    );
+    let stored = app
+        .get("/v1/auditrecords/ok", &app.key("p1", "read").await)
+        .await;
+    assert_eq!(
+        stored.status,
+        StatusCode::NOT_FOUND,
+        "nothing of the batch is stored"
+    );
+}
