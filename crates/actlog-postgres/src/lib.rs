@@ -269,3 +269,31 @@ impl PgStore {
             .boxed()
     }
 }
+
+#[async_trait]
+impl actlog_store::Health for PgStore {
+    /// Not ready when every connection is taken and requests wait for one, or when the
+    /// database does not answer a query within `within`.
+    async fn ready(&self, within: Duration) -> Result<(), String> {
+        let status = self.pool.status();
+        if status.available == 0 && status.waiting > 0 && status.size >= status.max_size {
+            return Err(format!(
+                "all {} PostgreSQL connections are busy and {} requests wait for one",
+                status.max_size, status.waiting
+            ));
+        }
+        let answer = async {
+            let client = self.pool.get().await.map_err(|e| e.to_string())?;
+            client
+                .simple_query("SELECT 1")
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        };
+        match tokio::time::timeout(within, answer).await {
+            Err(_) => Err(format!("PostgreSQL did not answer within {within:?}")),
+            Ok(Err(e)) => Err(format!("PostgreSQL does not answer: {e}")),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+}

@@ -58,6 +58,16 @@ impl ScratchDatabase {
     }
 
     /// The database's URL.
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The administrative database's URL on the same server.
+    pub fn admin_url(&self) -> &str {
+        &self.admin
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }

@@ -107,3 +107,49 @@ async fn eight_servers_starting_at_once_migrate_once_and_share_new_partitions() 
         );
     }
 }
+
+/// `/readyz` asks the store: ready while PostgreSQL answers, not while the database refuses
+/// connections (its connections ended), ready again when it accepts them, without a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_follows_whether_the_database_answers() {
+    use actlog_store::Health;
+    use std::time::Duration;
+    let db = ScratchDatabase::create().await.unwrap();
+    let options = PgOptions {
+        connection_wait: Duration::from_secs(1),
+        ..PgOptions::default()
+    };
+    let store = PgStore::open(db.url(), options).await.unwrap();
+    let within = Duration::from_secs(1);
+    assert_eq!(store.ready(within).await, Ok(()));
+    let (admin, connection) = tokio_postgres::connect(db.admin_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let name = db.name();
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false;
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    let down = store.ready(within).await;
+    assert!(down.is_err(), "{down:?}");
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
+        ))
+        .await
+        .unwrap();
+    let mut again = store.ready(within).await;
+    for _ in 0..20 {
+        if again.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        again = store.ready(within).await;
+    }
+    assert_eq!(again, Ok(()));
+    drop(store);
+}

@@ -52,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         .merge(records::router())
         .merge(web::router())
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/v1/openapi.json", get(openapi))
         .fallback(|| async {
             ApiError::new(Code::NotFound, "no such endpoint; see /v1/openapi.json")
@@ -208,6 +209,46 @@ pub async fn serve(
     let served = connections::run(listener, app(state), limits, shutdown).await;
     housekeeping.abort();
     served
+}
+
+/// How long `/readyz` waits for the store to answer.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `/readyz`: 200 when this server can take requests now; 503 (a problem document saying
+/// why) while the database does not answer, its connections are all taken with requests
+/// waiting, every ingest slot is taken, or the byte budget for bodies could not take one more
+/// of the largest. `/healthz`
+/// only says the process runs.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let limits = state.limits();
+    let busy = if state.ingest_slots.available_permits() == 0 {
+        Some(format!(
+            "every ingest slot ({}) is taken",
+            limits.max_concurrent_ingest
+        ))
+    } else if state.body_bytes.available_permits() < limits.max_body_bytes {
+        Some(format!(
+            "the byte budget for request bodies ({} bytes) has less than one largest body left",
+            limits.max_body_bytes_in_flight
+        ))
+    } else {
+        None
+    };
+    let why = match busy {
+        Some(why) => Some(why),
+        None => state.store.ready(READY_WITHIN).await.err(),
+    };
+    match why {
+        None => "ready".into_response(),
+        Some(why) => {
+            tracing::warn!(%why, "not ready");
+            ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(Code::StoreUnavailable, format!("not ready: {why}"))
+            }
+            .into_response()
+        }
+    }
 }
 
 #[cfg(test)]

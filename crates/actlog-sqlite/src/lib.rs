@@ -219,3 +219,28 @@ impl RecordReader for SqliteStore {
         scan::scan_any(&self.scanners, partner, scan::Scan::Log { skip })
     }
 }
+
+#[async_trait]
+impl actlog_store::Health for SqliteStore {
+    /// A read on a reader connection and a no-op through the writer, each within `within`:
+    /// a writer stuck behind work (or a disk that stopped answering) is as unready as a
+    /// reader pool with every connection taken.
+    async fn ready(&self, within: std::time::Duration) -> Result<(), String> {
+        let read = self
+            .readers
+            .run(|conn, _| conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)));
+        match tokio::time::timeout(within, read).await {
+            Err(_) => return Err(format!("no reader connection answered within {within:?}")),
+            Ok(Err(e)) => return Err(format!("the database does not answer reads: {e}")),
+            Ok(Ok(_)) => {}
+        }
+        let write = self
+            .writer
+            .run(1, |_conn| Ok::<(), actlog_store::StoreError>(()));
+        match tokio::time::timeout(within, write).await {
+            Err(_) => Err(format!("the writer did not take work within {within:?}")),
+            Ok(Err(e)) => Err(format!("the writer fails: {e}")),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+}

@@ -267,10 +267,21 @@ pub trait Tenancy: Send + Sync {
     async fn secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError>;
 }
 
+/// Whether the store can serve requests now (`/readyz`).
+#[async_trait]
+pub trait Health: Send + Sync {
+    /// `Ok` when the database answers a query within `within` and the store's connections
+    /// are not all taken with requests waiting; else what is wrong, for an operator.
+    async fn ready(&self, within: std::time::Duration) -> Result<(), String>;
+}
+
 /// Everything a backend provides.
 pub trait Store:
-    RecordWriter + RecordReader + Tenancy + Identity + std::fmt::Debug + 'static
+    RecordWriter + RecordReader + Tenancy + Identity + Health + std::fmt::Debug + 'static
 {
 }
 
-impl<T: RecordWriter + RecordReader + Tenancy + Identity + std::fmt::Debug + 'static> Store for T {}
+impl<T: RecordWriter + RecordReader + Tenancy + Identity + Health + std::fmt::Debug + 'static> Store
+    for T
+{
+}

@@ -71,6 +71,14 @@ impl Server {
         read_answer(&mut stream).await
     }
 
+    /// `GET path` on a new connection.
+    async fn get(&self, path: &str) -> Option<Answer> {
+        let mut stream = self.connect().await;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        read_answer(&mut stream).await
+    }
+
     /// A POST of `body` for `key` on a new connection.
     async fn post(&self, key: &str, body: &str) -> Option<Answer> {
         let mut stream = self.connect().await;
@@ -354,6 +362,38 @@ async fn bodies_past_the_byte_budget_get_503_with_retry_after() {
     assert_eq!(late.unwrap().map(|a| a.status), Some(408));
     let posted = server.post(&other, &body).await.unwrap();
     assert_eq!(posted.status, 201, "{posted:?}");
+}
+
+/// `/healthz` said 200 throughout while ingest was saturated; `/readyz` says what is wrong
+/// (here: stalled uploads hold the byte budget) and is ready again once they are gone.
+#[tokio::test]
+async fn readyz_reports_a_saturated_body_budget_while_healthz_only_says_it_runs() {
+    let server = Server::start(Limits {
+        max_body_bytes: 4000,
+        max_body_bytes_in_flight: 6000,
+        body_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let ready = server.get("/readyz").await.unwrap();
+    assert_eq!(ready.status, 200, "{ready:?}");
+    let key = server.key("p1").await;
+    let mut stalled = server.stalled_post(&key, 4000, 3000).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let busy = server.get("/readyz").await.unwrap();
+    assert_eq!(busy.status, 503, "{busy:?}");
+    assert_eq!(busy.header("retry-after"), Some("1"));
+    let detail = busy.body["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+        + busy.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("byte budget"), "{:?}", busy.body);
+    assert_eq!(server.healthz().await.unwrap().status, 200);
+    let late = timeout(Duration::from_secs(5), read_answer(&mut stalled)).await;
+    assert_eq!(late.unwrap().map(|a| a.status), Some(408));
+    let again = server.get("/readyz").await.unwrap();
+    assert_eq!(again.status, 200, "{again:?}");
 }
 
 /// A record with a 31 MiB `customerName` was accepted, and that day's activity log page
