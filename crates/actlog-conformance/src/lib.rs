@@ -113,6 +113,7 @@ macro_rules! conformance_tests {
             pull_state_is_kept_per_partner_and_source,
             users_keep_roles_partner_and_preferences,
             sessions_follow_their_user,
+            a_new_password_ends_the_users_other_sessions,
             sign_in_failures_are_counted_per_key_and_expire,
         );
     };

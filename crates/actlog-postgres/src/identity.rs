@@ -122,6 +122,31 @@ impl Identity for PgStore {
         Ok(n == 1)
     }
 
+    async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep_session: Option<&[u8; 32]>,
+    ) -> Result<bool, StoreError> {
+        // One statement: the new hash and the ended sessions commit together.
+        let sql = "WITH changed AS (
+                       UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING id
+                   ), ended AS (
+                       DELETE FROM sessions
+                       WHERE user_id IN (SELECT id FROM changed)
+                         AND id_hash IS DISTINCT FROM $3
+                   )
+                   SELECT count(*) FROM changed";
+        let keep = keep_session.map(|k| k.as_slice());
+        let client = self.client().await?;
+        let n: i64 = client
+            .query_one(sql, &[&user_id, &password_hash, &keep])
+            .await
+            .map_err(db)?
+            .get(0);
+        Ok(n == 1)
+    }
+
     async fn set_preferences(
         &self,
         user_id: i64,

@@ -137,3 +137,17 @@ sub-status-expired = Expired
 sub-status-disabled = Disabled
 details-new-value = Created with these values
 details-old-value = Removed; its last values
+
+nav-change-password = Change password
+password-title = Change password
+password-intro = Your other sessions end when the password changes; this one stays signed in.
+password-current = Current password
+password-new = New password
+password-confirm = Repeat the new password
+password-submit = Change password
+password-changed = Your password has been changed. Your other sessions have been signed out.
+password-wrong-current = The current password is incorrect.
+password-mismatch = The new password and its repetition differ.
+password-too-short = The new password must have at least 10 characters.
+password-too-long = The new password must have at most 1024 characters.
+password-throttled = Too many failed attempts. Try again later.

@@ -137,3 +137,17 @@ sub-status-expired = Scaduta
 sub-status-disabled = Disabilitata
 details-new-value = Creato con questi valori
 details-old-value = Rimosso; i suoi ultimi valori
+
+nav-change-password = Cambia password
+password-title = Cambia password
+password-intro = Le altre tue sessioni terminano quando cambi la password; questa resta attiva.
+password-current = Password attuale
+password-new = Nuova password
+password-confirm = Ripeti la nuova password
+password-submit = Cambia password
+password-changed = La password è stata cambiata. Le altre tue sessioni sono state chiuse.
+password-wrong-current = La password attuale non è corretta.
+password-mismatch = La nuova password e la sua ripetizione sono diverse.
+password-too-short = La nuova password deve avere almeno 10 caratteri.
+password-too-long = La nuova password deve avere al massimo 1024 caratteri.
+password-throttled = Troppi tentativi non riusciti. Riprova più tardi.

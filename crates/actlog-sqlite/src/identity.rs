@@ -122,6 +122,30 @@ impl Identity for SqliteStore {
             .await
     }
 
+    async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep_session: Option<&[u8; 32]>,
+    ) -> Result<bool, StoreError> {
+        let (hash, keep) = (password_hash.to_owned(), keep_session.map(|k| k.to_vec()));
+        // One writer job is one savepoint: the hash and the sessions change together.
+        self.writer
+            .run(1, move |conn| {
+                let changed = conn
+                    .prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")
+                    .and_then(|mut stmt| stmt.execute((user_id, &hash)))
+                    .map_err(db)?;
+                conn.prepare_cached(
+                    "DELETE FROM sessions WHERE user_id = ?1 AND id_hash IS NOT ?2",
+                )
+                .and_then(|mut stmt| stmt.execute((user_id, &keep)))
+                .map_err(db)?;
+                Ok(changed == 1)
+            })
+            .await
+    }
+
     async fn set_preferences(
         &self,
         user_id: i64,

@@ -92,6 +92,15 @@ pub trait Identity: Send + Sync {
     /// such user.
     async fn set_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError>;
 
+    /// Replaces a user's password hash and ends every session of the user except `keep_session`
+    /// (the one the user changed it from), together. False when no such user.
+    async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep_session: Option<&[u8; 32]>,
+    ) -> Result<bool, StoreError>;
+
     /// Stores a user's language and time zone choices (`None` = follow the browser).
     async fn set_preferences(
         &self,

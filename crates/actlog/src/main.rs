@@ -184,6 +184,14 @@ enum UserCommand {
         #[command(flatten)]
         database: DatabaseArg,
     },
+    /// Set a new password for a user (asked for, or read from standard input when piped) and
+    /// end all their sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Disable a user (ends their sessions); --enable lets them back in.
     Disable {
         #[arg(long)]
@@ -312,6 +320,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 roles,
                 database: db,
             } => user::set_roles(&database(db)?, email, roles).await,
+            UserCommand::ResetPassword {
+                email,
+                database: db,
+            } => user::reset_password(&database(db)?, email).await,
             UserCommand::Disable {
                 email,
                 enable,

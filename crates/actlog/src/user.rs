@@ -27,7 +27,7 @@ pub fn parse_roles(names: &[String]) -> anyhow::Result<Vec<Role>> {
     Ok(roles)
 }
 
-/// The new user's password: asked twice on a terminal, else the first line of standard input.
+/// A new password: asked twice on a terminal, else the first line of standard input.
 fn read_password() -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ")?;
@@ -111,6 +111,25 @@ pub async fn set_roles(url: &DatabaseUrl, email: &str, roles: &[String]) -> anyh
         bail!("there is no user with the email {email}");
     }
     println!("{email} now has the roles: {}", role_list(&roles));
+    Ok(())
+}
+
+/// An admin's reset: the user's password replaced and every session of theirs ended.
+pub async fn reset_password(url: &DatabaseUrl, email: &str) -> anyhow::Result<()> {
+    let store = open_store(url).await?;
+    let Some(user) = store.user_by_email(email).await? else {
+        bail!("there is no user with the email {email}");
+    };
+    let secret = read_password()?;
+    password::check_new(&secret)?;
+    let hash = password::hash(secret).await;
+    if !store.set_password(user.id, &hash, None).await? {
+        bail!("there is no user with the email {email}");
+    }
+    println!(
+        "{} has a new password; their sessions have ended.",
+        user.email
+    );
     Ok(())
 }
 

@@ -215,3 +215,152 @@ async fn bad_input_is_explained_and_stores_nothing() {
         }
     }
 }
+
+/// Signs in through the form of the server at `url`; the session cookie (`actlog_session=…`),
+/// or `None` when the password is refused.
+async fn sign_in(url: &str, email: &str, secret: &str) -> Option<String> {
+    let client = no_redirects();
+    let form = client.get(format!("{url}/sign-in")).send().await.unwrap();
+    let csrf = cookie_value(form.headers(), "actlog_csrf").expect("the form's CSRF cookie");
+    let body = format!("email={email}&password={secret}&csrf={csrf}&next=%2F");
+    let reply = client
+        .post(format!("{url}/sign-in"))
+        .header("cookie", format!("actlog_csrf={csrf}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    cookie_value(reply.headers(), "actlog_session").map(|v| format!("actlog_session={v}"))
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn cookie_value(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Whether the home page answers the session as signed in (else it sends to the sign-in form).
+async fn signed_in(url: &str, session: &str) -> bool {
+    let reply = no_redirects()
+        .get(format!("{url}/"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    reply.status() == 200
+}
+
+#[tokio::test]
+async fn a_reset_password_ends_sessions_and_replaces_the_old_one() {
+    let test_db = TestDb::new();
+    let db = test_db.url().to_owned();
+    let email = "agent@partner.example";
+    let added = actlog_with_input(
+        &[
+            "user",
+            "add",
+            "--database",
+            &db,
+            "--partner",
+            "p1",
+            "--email",
+            email,
+        ],
+        "the-first-secret\n",
+    );
+    assert!(added.status.success(), "{}", text(&added));
+    let server = common::Server::start(&db, None);
+    let session = sign_in(&server.url, email, "the-first-secret")
+        .await
+        .expect("the first password signs in");
+    assert!(signed_in(&server.url, &session).await);
+
+    let reset = actlog_with_input(
+        &[
+            "user",
+            "reset-password",
+            "--database",
+            &db,
+            "--email",
+            email,
+        ],
+        "the-second-secret\n",
+    );
+    assert!(reset.status.success(), "{}", text(&reset));
+    assert!(text(&reset).contains(email), "{}", text(&reset));
+
+    assert!(
+        !signed_in(&server.url, &session).await,
+        "the session from before the reset has ended"
+    );
+    assert_eq!(sign_in(&server.url, email, "the-first-secret").await, None);
+    let again = sign_in(&server.url, email, "the-second-secret")
+        .await
+        .expect("the new password signs in");
+    assert!(signed_in(&server.url, &again).await);
+}
+
+#[tokio::test]
+async fn resetting_an_unknown_user_or_to_a_short_password_fails() {
+    let test_db = TestDb::new();
+    let db = test_db.url().to_owned();
+    let unknown = actlog_with_input(
+        &[
+            "user",
+            "reset-password",
+            "--database",
+            &db,
+            "--email",
+            "nobody@partner.example",
+        ],
+        "a long enough secret\n",
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("no user with the email nobody@partner.example"),
+        "{}",
+        text(&unknown)
+    );
+
+    let email = "agent@partner.example";
+    let added = actlog_with_input(
+        &[
+            "user",
+            "add",
+            "--database",
+            &db,
+            "--partner",
+            "p1",
+            "--email",
+            email,
+        ],
+        "a long enough secret\n",
+    );
+    assert!(added.status.success(), "{}", text(&added));
+    let short = actlog_with_input(
+        &[
+            "user",
+            "reset-password",
+            "--database",
+            &db,
+            "--email",
+            email,
+        ],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    let user = stored(&test_db, email).await.unwrap();
+    assert!(password::verify("a long enough secret".into(), Some(user.password_hash)).await);
+}

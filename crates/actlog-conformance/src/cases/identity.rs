@@ -197,3 +197,42 @@ pub async fn sign_in_failures_are_counted_per_key_and_expire(store: Arc<dyn Stor
         "purged as old"
     );
 }
+
+/// Setting a password stores the new hash and ends every session of that user but the one it
+/// was changed from; other users' sessions stay; an unknown user is reported, not created.
+pub async fn a_new_password_ends_the_users_other_sessions(store: Arc<dyn Store>) {
+    let user = store
+        .add_user(new_user("partner-a", "agent@example.com", &[]))
+        .await
+        .unwrap();
+    let other = store
+        .add_user(new_user("partner-a", "other@example.com", &[]))
+        .await
+        .unwrap();
+    let t0 = OperationDate::from_ticks(1_000_000_000);
+    for (hash, id) in [([1; 32], user.id), ([2; 32], user.id), ([3; 32], other.id)] {
+        store.create_session(&hash, id, "csrf", t0).await.unwrap();
+    }
+    let new_hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaA";
+
+    assert!(
+        store
+            .set_password(user.id, new_hash, Some(&[2; 32]))
+            .await
+            .unwrap()
+    );
+    let stored = store.user_by_email("agent@example.com").await.unwrap();
+    assert_eq!(stored.unwrap().password_hash, new_hash);
+    assert_eq!(store.session(&[1; 32]).await.unwrap(), None, "ended");
+    assert!(store.session(&[2; 32]).await.unwrap().is_some(), "kept");
+    assert!(store.session(&[3; 32]).await.unwrap().is_some(), "not ours");
+    let untouched = store.user_by_email("other@example.com").await.unwrap();
+    assert_ne!(untouched.unwrap().password_hash, new_hash);
+
+    // An admin's reset keeps no session at all.
+    assert!(store.set_password(user.id, new_hash, None).await.unwrap());
+    assert_eq!(store.session(&[2; 32]).await.unwrap(), None);
+    assert!(store.session(&[3; 32]).await.unwrap().is_some());
+
+    assert!(!store.set_password(i64::MAX, new_hash, None).await.unwrap());
+}

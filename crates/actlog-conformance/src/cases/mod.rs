@@ -18,8 +18,8 @@ pub use filters::{
     every_field_and_operator_matches_the_reference, windows_include_the_start_and_exclude_the_end,
 };
 pub use identity::{
-    sessions_follow_their_user, sign_in_failures_are_counted_per_key_and_expire,
-    users_keep_roles_partner_and_preferences,
+    a_new_password_ends_the_users_other_sessions, sessions_follow_their_user,
+    sign_in_failures_are_counted_per_key_and_expire, users_keep_roles_partner_and_preferences,
 };
 pub use pages::{
     batched_scans_stream_the_same_records_as_a_walk, count_matches_a_full_walk,

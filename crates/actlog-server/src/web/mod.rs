@@ -4,6 +4,7 @@
 //! - [`activity`]: `/activity-log`, the seed's page.
 //! - [`customers`]: a customer's Subscriptions page.
 //! - [`preferences`]: `POST /preferences` (language, time zone).
+//! - [`password`]: `/password`, a user changing their own password.
 //! - [`page`]: the frame every page shares, language choice, error pages.
 //! - [`i18n`]: every visible string (`locales/*.ftl`).
 
@@ -12,6 +13,7 @@ pub mod customers;
 pub mod format;
 pub mod i18n;
 pub mod page;
+pub mod password;
 pub mod preferences;
 pub mod signin;
 pub mod url;
@@ -37,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/activity-log", get(activity::show))
         .route("/customers/{id}/subscriptions", get(customers::show))
         .route("/preferences", axum::routing::post(preferences::save))
+        .route("/password", get(password::show).post(password::change))
         .route(
             "/static/actlog.css",
             get(|| {

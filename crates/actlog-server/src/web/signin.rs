@@ -24,7 +24,7 @@ use actlog_app::password;
 /// The client's address, when the server knows it (not in tests without a socket): the peer,
 /// or whom a trusted proxy says it forwarded (`client_addr`).
 #[derive(Debug)]
-pub struct ClientAddr(Option<std::net::IpAddr>);
+pub struct ClientAddr(pub(crate) Option<std::net::IpAddr>);
 
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;

@@ -8,6 +8,7 @@ mod export;
 mod ingest;
 mod limits;
 mod pages;
+mod passwords;
 mod query;
 mod roles;
 mod signin;
