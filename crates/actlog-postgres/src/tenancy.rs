@@ -56,15 +56,7 @@ impl Tenancy for PgStore {
             .query_opt(&stmt, &[&secret_hash.as_slice()])
             .await
             .map_err(db)?;
-        Ok(row.map(|r| ApiKey {
-            id: r.get(0),
-            partner_id: r.get(1),
-            scopes: Scopes {
-                read: r.get(2),
-                write: r.get(3),
-            },
-            label: r.get(4),
-        }))
+        Ok(row.as_ref().map(api_key))
     }
 
     async fn set_api_key_expiry(
@@ -111,15 +103,7 @@ impl Tenancy for PgStore {
         Ok(rows
             .iter()
             .map(|r| KeyDetails {
-                key: ApiKey {
-                    id: r.get(0),
-                    partner_id: r.get(1),
-                    scopes: Scopes {
-                        read: r.get(2),
-                        write: r.get(3),
-                    },
-                    label: r.get(4),
-                },
+                key: api_key(r),
                 created_at: r.get(5),
                 last_used_at: r.get(6),
                 expires_at: r.get(7),
@@ -165,15 +149,7 @@ impl Tenancy for PgStore {
             .map(|r| {
                 let hash: Vec<u8> = r.get(5);
                 StoredApiKey {
-                    key: ApiKey {
-                        id: r.get(0),
-                        partner_id: r.get(1),
-                        scopes: Scopes {
-                            read: r.get(2),
-                            write: r.get(3),
-                        },
-                        label: r.get(4),
-                    },
+                    key: api_key(r),
                     secret_hash: hash.try_into().unwrap_or([0; 32]),
                     expires_at: r.get(6),
                 }
@@ -249,5 +225,18 @@ impl Tenancy for PgStore {
         Err(StoreError::Database(format!(
             "the secret {name} could be neither stored nor read"
         )))
+    }
+}
+
+/// A key from a row that starts `k.id, p.id, k.can_read, k.can_write, k.label`.
+fn api_key(r: &tokio_postgres::Row) -> ApiKey {
+    ApiKey {
+        id: r.get(0),
+        partner_id: r.get(1),
+        scopes: Scopes {
+            read: r.get(2),
+            write: r.get(3),
+        },
+        label: r.get(4),
     }
 }

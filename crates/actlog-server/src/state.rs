@@ -4,9 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use actlog_app::clock::{Clock, SystemClock};
+use actlog_domain::OperationDate;
 use actlog_domain::cursor::CursorKey;
 use actlog_domain::roles::AccessPolicy;
-use actlog_store::Store;
+use actlog_store::{Identity, Store, StoreError};
 use tokio::sync::Semaphore;
 
 use crate::client_addr::TrustedProxies;
@@ -119,6 +120,60 @@ pub struct SignInThrottles {
     pub account: Throttle,
     /// One client address, whatever the account: one guesser trying many accounts.
     pub address: Throttle,
+}
+
+impl SignInThrottles {
+    /// The key of one account from one address.
+    fn pair(email: &str, address: &str) -> String {
+        format!("{email} {address}")
+    }
+
+    /// How long an attempt on `email` from `address` must wait (the longest of the three),
+    /// `None` when it may try now.
+    pub async fn wait(
+        &self,
+        store: &dyn Identity,
+        email: &str,
+        address: &str,
+        now: OperationDate,
+    ) -> Result<Option<Duration>, StoreError> {
+        let pair = Self::pair(email, address);
+        Ok([
+            self.account_from_address.wait(store, &pair, now).await?,
+            self.account.wait(store, email, now).await?,
+            self.address.wait(store, address, now).await?,
+        ]
+        .into_iter()
+        .flatten()
+        .max())
+    }
+
+    /// Counts a failed attempt on `email` from `address` in all three.
+    pub async fn fail(
+        &self,
+        store: &dyn Identity,
+        email: &str,
+        address: &str,
+        now: OperationDate,
+    ) -> Result<(), StoreError> {
+        let pair = Self::pair(email, address);
+        self.account_from_address.fail(store, &pair, now).await?;
+        self.account.fail(store, email, now).await?;
+        self.address.fail(store, address, now).await
+    }
+
+    /// After a right password: the owner's own failures from this address are forgotten (the
+    /// account's and the address's counts stand, so an attacker cannot reset them).
+    pub async fn succeed(
+        &self,
+        store: &dyn Identity,
+        email: &str,
+        address: &str,
+    ) -> Result<(), StoreError> {
+        self.account_from_address
+            .clear(store, &Self::pair(email, address))
+            .await
+    }
 }
 
 impl Default for SignInThrottles {

@@ -58,17 +58,7 @@ impl Tenancy for SqliteStore {
                      WHERE k.secret_hash = ?1
                        AND (k.expires_at IS NULL OR k.expires_at > unixepoch())",
                 )?
-                .query_row([&hash], |r| {
-                    Ok(ApiKey {
-                        id: r.get(0)?,
-                        partner_id: r.get(1)?,
-                        scopes: Scopes {
-                            read: r.get(2)?,
-                            write: r.get(3)?,
-                        },
-                        label: r.get(4)?,
-                    })
-                })
+                .query_row([&hash], api_key)
                 .optional()
             })
             .await
@@ -117,15 +107,7 @@ impl Tenancy for SqliteStore {
                 )?;
                 stmt.query_map([&partner], |r| {
                     Ok(KeyDetails {
-                        key: ApiKey {
-                            id: r.get(0)?,
-                            partner_id: r.get(1)?,
-                            scopes: Scopes {
-                                read: r.get(2)?,
-                                write: r.get(3)?,
-                            },
-                            label: r.get(4)?,
-                        },
+                        key: api_key(r)?,
                         created_at: r.get(5)?,
                         last_used_at: r.get(6)?,
                         expires_at: r.get(7)?,
@@ -170,15 +152,7 @@ impl Tenancy for SqliteStore {
                 stmt.query_map([], |r| {
                     let hash: Vec<u8> = r.get(5)?;
                     Ok(StoredApiKey {
-                        key: ApiKey {
-                            id: r.get(0)?,
-                            partner_id: r.get(1)?,
-                            scopes: Scopes {
-                                read: r.get(2)?,
-                                write: r.get(3)?,
-                            },
-                            label: r.get(4)?,
-                        },
+                        key: api_key(r)?,
                         secret_hash: hash.try_into().unwrap_or([0; 32]),
                         expires_at: r.get(6)?,
                     })
@@ -260,4 +234,17 @@ impl Tenancy for SqliteStore {
             })
             .await
     }
+}
+
+/// A key from a row that starts `k.id, p.id, k.can_read, k.can_write, k.label`.
+fn api_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
+    Ok(ApiKey {
+        id: r.get(0)?,
+        partner_id: r.get(1)?,
+        scopes: Scopes {
+            read: r.get(2)?,
+            write: r.get(3)?,
+        },
+        label: r.get(4)?,
+    })
 }

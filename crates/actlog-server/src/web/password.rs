@@ -154,18 +154,7 @@ async fn check_current(
     };
     let (now, store) = (state.clock.now(), state.store.as_ref());
     let throttles = &state.sign_in_failures;
-    let pair = format!("{} {address}", user.email);
-    let wait = [
-        throttles
-            .account_from_address
-            .wait(store, &pair, now)
-            .await?,
-        throttles.account.wait(store, &user.email, now).await?,
-        throttles.address.wait(store, address, now).await?,
-    ]
-    .into_iter()
-    .flatten()
-    .max();
+    let wait = throttles.wait(store, &user.email, address, now).await?;
     if let Some(wait) = wait {
         return Ok(Err(Refused {
             status: StatusCode::TOO_MANY_REQUESTS,
@@ -177,15 +166,10 @@ async fn check_current(
     let stored_hash = stored.map(|u| u.password_hash);
     if password::verify(current, stored_hash).await {
         drop(admitted);
-        throttles.account_from_address.clear(store, &pair).await?;
+        throttles.succeed(store, &user.email, address).await?;
         return Ok(Ok(()));
     }
-    throttles
-        .account_from_address
-        .fail(store, &pair, now)
-        .await?;
-    throttles.account.fail(store, &user.email, now).await?;
-    throttles.address.fail(store, address, now).await?;
+    throttles.fail(store, &user.email, address, now).await?;
     drop(admitted);
     Ok(Err(Refused {
         status: StatusCode::UNAUTHORIZED,

@@ -179,18 +179,7 @@ pub async fn submit(
     let now = state.clock.now();
     let store = state.store.as_ref();
     let throttles = &state.sign_in_failures;
-    let pair = format!("{email} {address}");
-    let wait = [
-        throttles
-            .account_from_address
-            .wait(store, &pair, now)
-            .await?,
-        throttles.account.wait(store, &email, now).await?,
-        throttles.address.wait(store, &address, now).await?,
-    ]
-    .into_iter()
-    .flatten()
-    .max();
+    let wait = throttles.wait(store, &email, &address, now).await?;
     if let Some(wait) = wait {
         let error = Some(if wait.as_secs() < 60 {
             tr.t1(
@@ -220,12 +209,7 @@ pub async fn submit(
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let password_ok = password::verify(input.password, stored_hash).await;
     let Some(user) = user.filter(|u| password_ok && !u.disabled) else {
-        throttles
-            .account_from_address
-            .fail(store, &pair, now)
-            .await?;
-        throttles.account.fail(store, &email, now).await?;
-        throttles.address.fail(store, &address, now).await?;
+        throttles.fail(store, &email, &address, now).await?;
         drop(admitted);
         let error = Some(tr.t("sign-in-failed"));
         return Ok(form(
@@ -239,7 +223,7 @@ pub async fn submit(
         ));
     };
     drop(admitted);
-    throttles.account_from_address.clear(store, &pair).await?;
+    throttles.succeed(store, &email, &address).await?;
     // A new session id at every sign-in: a session id planted before sign-in is worthless.
     if let Some(old) = session::session_hash(&headers) {
         state.store.delete_session(&old).await?;
