@@ -88,6 +88,7 @@ macro_rules! conformance_tests {
             two_handles_store_each_record_of_overlapping_retries_once,
             two_handles_share_partners_keys_users_sessions_and_secrets,
             walks_keep_their_snapshot_while_two_handles_append,
+            two_handles_append_to_one_log_in_turn,
         );
         $crate::conformance_tests!(@cases $factory;
             records_round_trip_every_field,
@@ -115,6 +116,8 @@ macro_rules! conformance_tests {
             sessions_follow_their_user,
             a_new_password_ends_the_users_other_sessions,
             sign_in_failures_are_counted_per_key_and_expire,
+            the_log_holds_each_stored_record_once_and_proves_it,
+            checkpoints_are_kept_per_partner_and_size,
         );
     };
     (@pairs $factory:expr; $($case:ident),* $(,)?) => {

@@ -27,6 +27,7 @@ use tokio_postgres::types::ToSql;
 
 use crate::error::{db, pool as pool_error};
 use crate::insert::{self, Prepared};
+use crate::log::{self as tree, LOCK, LogWrites, head_of};
 use crate::partitions::{Month, Partitions};
 use crate::partners::Partners;
 use crate::rows;
@@ -113,7 +114,10 @@ impl Writer {
         // other requests, rather than on the writer while it holds the partner's lock.
         let job = Job {
             partner: partner.to_owned(),
-            records: records.into_iter().map(Prepared::new).collect(),
+            records: records
+                .into_iter()
+                .map(|r| Prepared::new(partner, r))
+                .collect(),
             reply,
         };
         queue.try_send(job).map_err(|e| match e {
@@ -272,16 +276,19 @@ async fn all_new(
     if claimed != all.len() as u64 {
         return Ok(None);
     }
-    let size: i64 = row.get(0);
+    let frontier = head_of(&row)?;
+    let size = frontier.size() as i64;
     insert::records(client, key, size, &all).await?;
-    let update = client.prepare_cached(UPDATE_SIZE).await.map_err(db)?;
-    let new_size = size + all.len() as i64;
-    let update_params: [&(dyn ToSql + Sync); 2] = [&key, &new_size];
-    futures::try_join!(
-        client.execute(&update, &update_params),
-        client.batch_execute("COMMIT"),
-    )
-    .map_err(db)?;
+    let log = LogWrites::new(frontier, all.iter().map(|p| p.leaf));
+    let statements = tree::statements(client).await?;
+    // When a statement fails, PostgreSQL answers the COMMIT after it with a rollback: the
+    // failure is the outcome.
+    let (logged, commit) = futures::join!(
+        log.write(client, &statements, key),
+        client.batch_execute("COMMIT")
+    );
+    logged?;
+    commit.map_err(db)?;
     Ok(Some(
         batches
             .iter()
@@ -328,8 +335,8 @@ async fn checked(
         client.query(&check, &check_params),
     )
     .map_err(db)?;
-    let (size, found) = match locked {
-        Some(row) => (row.get::<_, i64>(0), found),
+    let (frontier, found) = match locked {
+        Some(row) => (head_of(&row)?, found),
         // A partner whose log row is missing (made by an older path) gets one; the ids are
         // checked again now that the lock is held.
         None => {
@@ -340,10 +347,14 @@ async fn checked(
                 )
                 .await
                 .map_err(db)?;
-            let size = client.query_one(&lock, &[&key]).await.map_err(db)?.get(0);
-            (size, client.query(&check, &[&key, &ids]).await.map_err(db)?)
+            let frontier = head_of(&client.query_one(&lock, &[&key]).await.map_err(db)?)?;
+            (
+                frontier,
+                client.query(&check, &[&key, &ids]).await.map_err(db)?,
+            )
         }
     };
+    let size = frontier.size() as i64;
     let stored = stored_records(client, key, partner, &found).await?;
     let mut taken: HashMap<&str, &AuditRecord> = HashMap::new();
     let mut accepted: Vec<&Prepared> = Vec::new();
@@ -357,25 +368,20 @@ async fn checked(
     }
     insert::records(client, key, size, &accepted).await?;
     let ids = client.prepare_cached(insert::IDS).await.map_err(db)?;
-    let update = client.prepare_cached(UPDATE_SIZE).await.map_err(db)?;
     let (id_values, dates, seqs) = insert::id_columns(size, &accepted);
-    let new_size = size + accepted.len() as i64;
     let ids_params: [&(dyn ToSql + Sync); 4] = [&key, &id_values, &dates, &seqs];
-    let update_params: [&(dyn ToSql + Sync); 2] = [&key, &new_size];
-    futures::try_join!(
+    let log = LogWrites::new(frontier, accepted.iter().map(|p| p.leaf));
+    let statements = tree::statements(client).await?;
+    let (stored, logged, commit) = futures::join!(
         client.execute(&ids, &ids_params),
-        client.execute(&update, &update_params),
+        log.write(client, &statements, key),
         client.batch_execute("COMMIT"),
-    )
-    .map_err(db)?;
+    );
+    stored.map_err(db)?;
+    logged?;
+    commit.map_err(db)?;
     Ok(outcomes)
 }
-
-/// Locks a partner's log row until the transaction ends; the log's size.
-const LOCK: &str = "SELECT size FROM partner_logs WHERE partner = $1 FOR UPDATE";
-
-/// The log's new size.
-const UPDATE_SIZE: &str = "UPDATE partner_logs SET size = $2 WHERE partner = $1";
 
 /// Which of a partner's ids are stored, and where. One table, no join: planned in
 /// microseconds (a join with the partitioned records costs milliseconds of planning on every

@@ -24,14 +24,17 @@ const RECORD_COLUMNS: &str = "partner, seq, operation_date, id, customer_id, cus
 /// A record to store with its stored forms, made before the writer takes it.
 pub(crate) struct Prepared {
     pub(crate) record: AuditRecord,
+    /// The record's leaf in its partner's log.
+    pub(crate) leaf: actlog_tlog::merkle::Hash,
     folded: Folded,
     customized: Option<String>,
     extensions: Option<String>,
 }
 
 impl Prepared {
-    pub(crate) fn new(record: AuditRecord) -> Prepared {
+    pub(crate) fn new(partner: &str, record: AuditRecord) -> Prepared {
         Prepared {
+            leaf: actlog_store::log::leaf_of(partner, &record),
             folded: Folded::of(&record),
             customized: record.customized_data_json(),
             extensions: record.extensions.to_stored(),

@@ -25,6 +25,7 @@ mod dialect;
 mod error;
 mod identity;
 mod insert;
+mod log;
 mod migrate;
 mod partitions;
 mod partners;
@@ -46,7 +47,7 @@ use actlog_store::{
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 pub use error::OpenError;
 pub use migrate::MigrateError;
@@ -120,6 +121,7 @@ impl PgStore {
             source,
         })?;
         migrate::run(&mut client).await?;
+        log::build_missing(&mut client).await?;
         let partitions = Arc::new(Partitions::default());
         let now = OperationDate::from_ticks((jiff::Timestamp::now().as_nanosecond() / 100) as i64);
         let first = Month::of(now);
@@ -294,6 +296,131 @@ impl actlog_store::Health for PgStore {
             Err(_) => Err(format!("PostgreSQL did not answer within {within:?}")),
             Ok(Err(e)) => Err(format!("PostgreSQL does not answer: {e}")),
             Ok(Ok(())) => Ok(()),
+        }
+    }
+}
+
+/// Rows a batch of [`actlog_store::Log::logged_records`] or tiles reads at once.
+const LOG_BATCH: usize = 4096;
+
+#[async_trait]
+impl actlog_store::Log for PgStore {
+    async fn log_head(&self, partner: &str) -> Result<actlog_store::LogHead, StoreError> {
+        let client = self.client().await?;
+        let frontier = match self.partners.find(&client, partner).await? {
+            Some(key) => log::head(&client, key).await?,
+            None => Default::default(),
+        };
+        Ok(actlog_store::LogHead { frontier })
+    }
+
+    async fn log_tiles(
+        &self,
+        partner: &str,
+        tiles: &[actlog_tlog::tiles::TileId],
+    ) -> Result<actlog_tlog::tiles::TileSet, StoreError> {
+        let client = self.client().await?;
+        match self.partners.find(&client, partner).await? {
+            Some(key) => log::read_tiles(&client, key, tiles).await,
+            None => Ok(Default::default()),
+        }
+    }
+
+    async fn log_index(&self, partner: &str, id: &str) -> Result<Option<u64>, StoreError> {
+        let client = self.client().await?;
+        match self.partners.find(&client, partner).await? {
+            Some(key) => log::index_of(&client, key, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn add_checkpoint(
+        &self,
+        partner: &str,
+        checkpoint: &actlog_store::StoredCheckpoint,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let key = self.partners.ensure(&client, partner).await?;
+        log::add_checkpoint(&client, key, checkpoint).await
+    }
+
+    async fn latest_checkpoint(
+        &self,
+        partner: &str,
+    ) -> Result<Option<actlog_store::StoredCheckpoint>, StoreError> {
+        Ok(self.kept(partner, log::Which::Latest).await?.pop())
+    }
+
+    async fn checkpoint_at(
+        &self,
+        partner: &str,
+        size: u64,
+    ) -> Result<Option<actlog_store::StoredCheckpoint>, StoreError> {
+        Ok(self.kept(partner, log::Which::At(size)).await?.pop())
+    }
+
+    async fn checkpoints(
+        &self,
+        partner: &str,
+    ) -> Result<Vec<actlog_store::StoredCheckpoint>, StoreError> {
+        self.kept(partner, log::Which::All).await
+    }
+
+    fn logged_records(&self, partner: &str) -> actlog_store::log::LoggedStream {
+        let (pool, partners) = (self.pool.clone(), Arc::clone(&self.partners));
+        let partner = partner.to_owned();
+        let pages = futures::stream::try_unfold(Some(0i64), move |after| {
+            let (pool, partners, partner) = (pool.clone(), Arc::clone(&partners), partner.clone());
+            async move {
+                let Some(after) = after else { return Ok(None) };
+                let client = pool.get().await.map_err(error::pool)?;
+                let (batch, last) = match partners.find(&client, &partner).await? {
+                    Some(key) => {
+                        log::records_after(&client, key, &partner, after, LOG_BATCH).await?
+                    }
+                    None => (Vec::new(), after),
+                };
+                let next = (batch.len() == LOG_BATCH).then_some(last);
+                Ok(Some((batch, next)))
+            }
+        });
+        pages
+            .try_filter(|b| std::future::ready(!b.is_empty()))
+            .boxed()
+    }
+
+    fn all_tiles(&self, partner: &str) -> actlog_store::log::TileStream {
+        let (pool, partners) = (self.pool.clone(), Arc::clone(&self.partners));
+        let partner = partner.to_owned();
+        let pages = futures::stream::try_unfold(Some(None), move |after| {
+            let (pool, partners, partner) = (pool.clone(), Arc::clone(&partners), partner.clone());
+            async move {
+                let Some(after) = after else { return Ok(None) };
+                let client = pool.get().await.map_err(error::pool)?;
+                let batch = match partners.find(&client, &partner).await? {
+                    Some(key) => log::tiles_after(&client, key, after, LOG_BATCH).await?,
+                    None => Vec::new(),
+                };
+                let next = (batch.len() == LOG_BATCH).then(|| batch.last().map(|(t, _)| *t));
+                Ok(Some((batch, next)))
+            }
+        });
+        pages
+            .try_filter(|b| std::future::ready(!b.is_empty()))
+            .boxed()
+    }
+}
+
+impl PgStore {
+    async fn kept(
+        &self,
+        partner: &str,
+        which: log::Which,
+    ) -> Result<Vec<actlog_store::StoredCheckpoint>, StoreError> {
+        let client = self.client().await?;
+        match self.partners.find(&client, partner).await? {
+            Some(key) => log::checkpoints(&client, key, which).await,
+            None => Ok(Vec::new()),
         }
     }
 }

@@ -1,30 +1,37 @@
-//! Storing a batch, as one writer job: all of it or nothing, idempotent by `(partner, id)`.
+//! Storing a batch, as one writer job: all of it or nothing, idempotent by `(partner, id)`,
+//! each new record given the next index of its partner's log in the same transaction.
 
 use actlog_domain::AuditRecord;
 use actlog_store::{AppendError, AppendReport};
+use actlog_tlog::merkle::Hash;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::db;
+use crate::log::Appending;
 use crate::{partners, rows};
 
-/// Stores `records` for `partner` (key `key` when known), inside the writer's savepoint for
-/// this job. Returns the report and the partner's key; on a conflict, the caller's savepoint
-/// is rolled back, so nothing of the batch stays.
+/// Stores `records` for `partner` (key `key` when known), with their leaf hashes `leaves`
+/// (made before the job, off the writer), inside the writer's savepoint for this job. Returns
+/// the report and the partner's key; on a conflict, the caller's savepoint is rolled back, so
+/// nothing of the batch stays, in the records or the log.
 pub(crate) fn append(
     conn: &Connection,
     partner: &str,
     key: Option<i64>,
     records: &[AuditRecord],
+    leaves: &[Hash],
 ) -> Result<(AppendReport, i64), AppendError> {
     let key = match key {
         Some(key) => key,
         None => partners::ensure_row(conn, partner).map_err(db)?.0,
     };
+    let mut log = Appending::start(conn, key).map_err(db)?;
     let mut insert = conn.prepare_cached(rows::INSERT).map_err(db)?;
     let mut report = AppendReport::default();
     let mut conflicts: Vec<String> = Vec::new();
-    for record in records {
-        if rows::insert(&mut insert, key, record).map_err(db)? {
+    for (record, leaf) in records.iter().zip(leaves) {
+        if rows::insert(&mut insert, key, record, log.next_index()).map_err(db)? {
+            log.push(*leaf);
             report.stored += 1;
         } else if same_as_stored(conn, partner, key, record).map_err(db)? {
             report.unchanged += 1;
@@ -33,6 +40,7 @@ pub(crate) fn append(
         }
     }
     if conflicts.is_empty() {
+        log.finish(conn).map_err(db)?;
         Ok((report, key))
     } else {
         Err(AppendError::Conflict(conflicts))

@@ -182,7 +182,7 @@ mod tests {
         ];
         let mut insert = conn.prepare_cached(crate::rows::INSERT).unwrap();
         for r in &records {
-            assert!(crate::rows::insert(&mut insert, partner, r).unwrap());
+            assert!(crate::rows::insert(&mut insert, partner, r, 0).unwrap());
         }
         drop(insert);
         let searches = [

@@ -29,6 +29,7 @@ mod connection;
 mod dialect;
 mod error;
 mod identity;
+mod log;
 mod migrate;
 mod partners;
 mod read;
@@ -116,6 +117,7 @@ impl SqliteStore {
             path: path.to_owned(),
             source,
         })?;
+        log::build_missing(&mut conn).map_err(failed)?;
         let partners = Arc::new(Partners::default());
         let pool = |size: usize| {
             let conns = (0..size.max(1))
@@ -158,10 +160,15 @@ impl RecordWriter for SqliteStore {
         }
         let known = self.partners.cached(partner);
         let owned = partner.to_owned();
+        // Hashed here, on the caller's task, beside other requests rather than on the writer.
+        let leaves: Vec<_> = records
+            .iter()
+            .map(|r| actlog_store::log::leaf_of(partner, r))
+            .collect();
         let (report, key) = self
             .writer
             .run(records.len(), move |conn| {
-                append::append(conn, &owned, known, &records)
+                append::append(conn, &owned, known, &records, &leaves)
             })
             .await?;
         if known.is_none() {
@@ -242,5 +249,141 @@ impl actlog_store::Health for SqliteStore {
             Ok(Err(e)) => Err(format!("the writer fails: {e}")),
             Ok(Ok(())) => Ok(()),
         }
+    }
+}
+
+/// Rows a batch of [`actlog_store::Log::logged_records`] or tiles reads at once.
+const LOG_BATCH: usize = 4096;
+
+#[async_trait]
+impl actlog_store::Log for SqliteStore {
+    async fn log_head(&self, partner: &str) -> Result<actlog_store::LogHead, StoreError> {
+        let partner = partner.to_owned();
+        let frontier = self
+            .readers
+            .run(move |conn, partners| match partners.find(conn, &partner)? {
+                Some(key) => log::head(conn, key),
+                None => Ok(Default::default()),
+            })
+            .await?;
+        Ok(actlog_store::LogHead { frontier })
+    }
+
+    async fn log_tiles(
+        &self,
+        partner: &str,
+        tiles: &[actlog_tlog::tiles::TileId],
+    ) -> Result<actlog_tlog::tiles::TileSet, StoreError> {
+        let (partner, tiles) = (partner.to_owned(), tiles.to_vec());
+        self.readers
+            .run(move |conn, partners| match partners.find(conn, &partner)? {
+                Some(key) => log::read_tiles(conn, key, &tiles),
+                None => Ok(Default::default()),
+            })
+            .await
+    }
+
+    async fn log_index(&self, partner: &str, id: &str) -> Result<Option<u64>, StoreError> {
+        let (partner, id) = (partner.to_owned(), id.to_owned());
+        self.readers
+            .run(move |conn, partners| match partners.find(conn, &partner)? {
+                Some(key) => log::index_of(conn, key, &id),
+                None => Ok(None),
+            })
+            .await
+    }
+
+    async fn add_checkpoint(
+        &self,
+        partner: &str,
+        checkpoint: &actlog_store::StoredCheckpoint,
+    ) -> Result<(), StoreError> {
+        let (partner, checkpoint) = (partner.to_owned(), checkpoint.clone());
+        self.writer
+            .run(1, move |conn| {
+                let key = partners::ensure_row(conn, &partner).map_err(error::db)?.0;
+                log::add_checkpoint(conn, key, &checkpoint).map_err(error::db)
+            })
+            .await
+    }
+
+    async fn latest_checkpoint(
+        &self,
+        partner: &str,
+    ) -> Result<Option<actlog_store::StoredCheckpoint>, StoreError> {
+        Ok(self.kept(partner, log::Which::Latest).await?.pop())
+    }
+
+    async fn checkpoint_at(
+        &self,
+        partner: &str,
+        size: u64,
+    ) -> Result<Option<actlog_store::StoredCheckpoint>, StoreError> {
+        Ok(self.kept(partner, log::Which::At(size)).await?.pop())
+    }
+
+    async fn checkpoints(
+        &self,
+        partner: &str,
+    ) -> Result<Vec<actlog_store::StoredCheckpoint>, StoreError> {
+        self.kept(partner, log::Which::All).await
+    }
+
+    fn logged_records(&self, partner: &str) -> actlog_store::log::LoggedStream {
+        let (readers, partner) = (Arc::clone(&self.scanners), partner.to_owned());
+        let pages = futures::stream::try_unfold(Some(0i64), move |after| {
+            let (readers, partner) = (Arc::clone(&readers), partner.clone());
+            async move {
+                let Some(after) = after else { return Ok(None) };
+                let (batch, last) = readers
+                    .run(move |conn, partners| match partners.find(conn, &partner)? {
+                        Some(key) => log::records_after(conn, key, &partner, after, LOG_BATCH),
+                        None => Ok((Vec::new(), after)),
+                    })
+                    .await?;
+                let next = (batch.len() == LOG_BATCH).then_some(last);
+                Ok(Some((batch, next)))
+            }
+        });
+        Box::pin(futures::TryStreamExt::try_filter(pages, |b| {
+            std::future::ready(!b.is_empty())
+        }))
+    }
+
+    fn all_tiles(&self, partner: &str) -> actlog_store::log::TileStream {
+        let (readers, partner) = (Arc::clone(&self.scanners), partner.to_owned());
+        let pages = futures::stream::try_unfold(Some(None), move |after| {
+            let (readers, partner) = (Arc::clone(&readers), partner.clone());
+            async move {
+                let Some(after) = after else { return Ok(None) };
+                let batch = readers
+                    .run(move |conn, partners| match partners.find(conn, &partner)? {
+                        Some(key) => log::tiles_after(conn, key, after, LOG_BATCH),
+                        None => Ok(Vec::new()),
+                    })
+                    .await?;
+                let next = (batch.len() == LOG_BATCH).then(|| batch.last().map(|(t, _)| *t));
+                Ok(Some((batch, next)))
+            }
+        });
+        Box::pin(futures::TryStreamExt::try_filter(pages, |b| {
+            std::future::ready(!b.is_empty())
+        }))
+    }
+}
+
+impl SqliteStore {
+    async fn kept(
+        &self,
+        partner: &str,
+        which: log::Which,
+    ) -> Result<Vec<actlog_store::StoredCheckpoint>, StoreError> {
+        let partner = partner.to_owned();
+        self.readers
+            .run(move |conn, partners| match partners.find(conn, &partner)? {
+                Some(key) => log::checkpoints(conn, key, which),
+                None => Ok(Vec::new()),
+            })
+            .await
     }
 }

@@ -54,6 +54,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0007_api_key_lifecycle",
         sql: include_str!("../migrations/0007_api_key_lifecycle.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_log",
+        sql: include_str!("../migrations/0008_log.sql"),
+    },
 ];
 
 /// Why the schema could not be brought up to date.

@@ -13,22 +13,27 @@ pub(crate) const COLUMNS: &str = "seq, id, operation_date, customer_id, customer
     resource_old_value, resource_new_value, customized_data, session_id, original_correlation_id, \
     extensions";
 
+/// How many columns [`COLUMNS`] names: the index of a column selected after them.
+pub(crate) const COLUMN_COUNT: usize = 16;
+
 /// Stores a record unless its id is taken; [`insert`] tells which happened.
 pub(crate) const INSERT: &str = "INSERT INTO records (partner, id, operation_date, customer_id, \
     customer_name, user_principal_name, application_id, resource_type, operation_type, \
     operation_status, resource_old_value, resource_new_value, customized_data, session_id, \
     original_correlation_id, customer_name_fold, user_principal_name_fold, application_id_fold, \
-    search_text, extensions) \
+    search_text, extensions, log_index) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-    ?20) \
+    ?20, ?21) \
     ON CONFLICT (partner, id) DO NOTHING";
 
 /// Inserts `record` for partner key `partner` with the prepared [`INSERT`], with the folded
-/// forms its filters compare; whether a row was stored (false: the id was already taken).
+/// forms its filters compare and its log index; whether a row was stored (false: the id was
+/// already taken).
 pub(crate) fn insert(
     stmt: &mut CachedStatement<'_>,
     partner: i64,
     record: &AuditRecord,
+    log_index: i64,
 ) -> rusqlite::Result<bool> {
     let folded = Folded::of(record);
     let changed = stmt.execute(rusqlite::params![
@@ -52,6 +57,7 @@ pub(crate) fn insert(
         folded.application_id,
         folded.text,
         record.extensions.to_stored(),
+        log_index,
     ])?;
     Ok(changed == 1)
 }

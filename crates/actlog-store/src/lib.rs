@@ -8,10 +8,12 @@
 
 pub mod customized;
 pub mod identity;
+pub mod log;
 pub mod refill;
 pub mod sql;
 
 pub use identity::{AddUserError, Identity, NewUser, Session, User};
+pub use log::{Log, LogHead, LoggedRecord, StoredCheckpoint};
 
 use actlog_domain::AuditRecord;
 use actlog_domain::OperationDate;
@@ -277,11 +279,11 @@ pub trait Health: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
-    RecordWriter + RecordReader + Tenancy + Identity + Health + std::fmt::Debug + 'static
+    RecordWriter + RecordReader + Tenancy + Identity + Log + Health + std::fmt::Debug + 'static
 {
 }
 
-impl<T: RecordWriter + RecordReader + Tenancy + Identity + Health + std::fmt::Debug + 'static> Store
-    for T
+impl<T: RecordWriter + RecordReader + Tenancy + Identity + Log + Health + std::fmt::Debug + 'static>
+    Store for T
 {
 }

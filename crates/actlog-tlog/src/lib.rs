@@ -12,6 +12,8 @@
 //! - [`note`]: C2SP signed notes with Ed25519 keys (signing, verifier keys, verification).
 //! - [`checkpoint`]: C2SP tlog-checkpoints, the signed statement "this partner's log has this
 //!   size and this root", and the origin line naming the deployment and the partner.
+//! - [`tiles`]: how a store packs the complete nodes it keeps, sixteen hashes to a row at
+//!   every fourth level, and answers any complete node from them.
 //! - [`keyfile`]: the signing keyring file, kept outside the database so that the database
 //!   alone cannot forge a checkpoint, with rotation that keeps old verifier keys.
 //!
@@ -24,3 +26,4 @@ pub mod checkpoint;
 pub mod keyfile;
 pub mod merkle;
 pub mod note;
+pub mod tiles;

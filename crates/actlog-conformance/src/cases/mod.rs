@@ -3,6 +3,7 @@
 mod append;
 mod filters;
 mod identity;
+mod log;
 mod pages;
 mod records;
 mod shared;
@@ -20,6 +21,10 @@ pub use filters::{
 pub use identity::{
     a_new_password_ends_the_users_other_sessions, sessions_follow_their_user,
     sign_in_failures_are_counted_per_key_and_expire, users_keep_roles_partner_and_preferences,
+};
+pub use log::{
+    checkpoints_are_kept_per_partner_and_size, the_log_holds_each_stored_record_once_and_proves_it,
+    two_handles_append_to_one_log_in_turn,
 };
 pub use pages::{
     batched_scans_stream_the_same_records_as_a_walk, count_matches_a_full_walk,
