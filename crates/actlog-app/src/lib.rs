@@ -2,6 +2,7 @@
 //! domain terms and with domain errors, so that neither reaches into the other (the server
 //! maps these errors to problem documents, the binary to messages and exit codes).
 //!
+//! - [`evidence`]: signing checkpoints, inclusion and consistency proofs, `actlog verify`.
 //! - [`export`]: a query's records through the export engine into any writer.
 //! - [`keys`]: issuing API keys, and reading their scopes.
 //! - [`password`]: Argon2id hashes, off the async runtime's threads.
@@ -10,6 +11,7 @@
 //! - [`clock`]: the time source, injected so that "the most recent month" is testable.
 
 pub mod clock;
+pub mod evidence;
 pub mod export;
 pub mod keys;
 pub mod password;

@@ -57,7 +57,23 @@ impl ScratchDatabase {
         Ok(ScratchDatabase { admin, name, url })
     }
 
-    /// The database's URL.
+    /// A new scratch database holding a copy of this one as it is now (nothing may be
+    /// connected to this one meanwhile): an older copy to roll back to, in tests.
+    pub async fn copy(&self) -> Result<ScratchDatabase, String> {
+        let name = format!("actlog_test_{}", uuid_like());
+        let client = connect(&self.admin).await?;
+        client
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {}", self.name))
+            .await
+            .map_err(|e| format!("cannot copy test database {}: {e}", self.name))?;
+        let url = url_of(&self.admin, &name);
+        Ok(ScratchDatabase {
+            admin: self.admin.clone(),
+            name,
+            url,
+        })
+    }
+
     /// The database's name.
     pub fn name(&self) -> &str {
         &self.name

@@ -89,6 +89,15 @@ struct FileSettings {
     postgres: Option<FilePostgres>,
     pull: Option<FilePull>,
     sign_in: Option<FileSignIn>,
+    checkpoints: Option<FileCheckpoints>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCheckpoints {
+    keyring: Option<PathBuf>,
+    name: Option<String>,
+    interval_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -230,6 +239,70 @@ pub struct Settings {
     pub postgres: PgOptions,
     /// Where and how `actlog pull` reads.
     pub pull: PullSettings,
+    /// The signing keyring and signing of checkpoints.
+    pub checkpoints: CheckpointSettings,
+}
+
+/// `[checkpoints]`: the deployment's signing keyring (outside the database) and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointSettings {
+    /// The keyring file; `None`: next to the SQLite file, or per PostgreSQL database in the
+    /// user's data directory (see [`CheckpointSettings::keyring_for`]).
+    pub keyring: Option<PathBuf>,
+    /// The deployment's name, given to a key when the keyring is created.
+    pub name: String,
+    /// How often the server signs the logs that grew.
+    pub interval: Duration,
+}
+
+impl Default for CheckpointSettings {
+    fn default() -> Self {
+        CheckpointSettings {
+            keyring: None,
+            name: "actlog".into(),
+            interval: Duration::from_secs(10),
+        }
+    }
+}
+
+impl CheckpointSettings {
+    /// The keyring of the deployment on `database`.
+    pub fn keyring_for(&self, database: &DatabaseUrl) -> PathBuf {
+        if let Some(path) = &self.keyring {
+            return path.clone();
+        }
+        match database {
+            DatabaseUrl::Sqlite(path) => {
+                let mut name = path.as_os_str().to_owned();
+                name.push(".keyring");
+                PathBuf::from(name)
+            }
+            DatabaseUrl::Postgres(url) => {
+                let data = std::env::var_os("XDG_DATA_HOME")
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))
+                    })
+                    .unwrap_or_else(|| PathBuf::from("."));
+                data.join("actlog")
+                    .join(format!("{}.keyring", postgres_place(url)))
+            }
+        }
+    }
+}
+
+/// `host_port_db` of a PostgreSQL URL (no user or password), to name its keyring file.
+fn postgres_place(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    rest.chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '.' => c,
+            _ => '_',
+        })
+        .collect()
 }
 
 /// `[pull]`: the source `actlog pull` mirrors and how it signs in there. Secrets are
@@ -387,6 +460,7 @@ impl Settings {
         }
         let pull = PullSettings::load(cloud, file.pull, &env)?;
         let sign_in = sign_in_settings(file.sign_in.unwrap_or_default(), &env)?;
+        let checkpoints = checkpoint_settings(file.checkpoints.unwrap_or_default(), &env)?;
         let server = ServerConfig {
             limits,
             policy,
@@ -400,8 +474,37 @@ impl Settings {
             server,
             postgres,
             pull,
+            checkpoints,
         })
     }
+}
+
+/// `[checkpoints]` over the defaults, then `ACTLOG_CHECKPOINTS_KEYRING` and `_NAME`.
+fn checkpoint_settings(
+    file: FileCheckpoints,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<CheckpointSettings> {
+    let mut settings = CheckpointSettings {
+        keyring: env("ACTLOG_CHECKPOINTS_KEYRING")
+            .map(PathBuf::from)
+            .or(file.keyring),
+        ..Default::default()
+    };
+    if let Some(name) = env("ACTLOG_CHECKPOINTS_NAME").or(file.name) {
+        actlog_tlog::checkpoint::origin(&name, "p").map_err(|_| {
+            anyhow::anyhow!(
+                "checkpoints.name = `{name}`: a deployment name must be non-empty, without spaces, `+` or control characters"
+            )
+        })?;
+        settings.name = name;
+    }
+    if let Some(seconds) = file.interval_seconds {
+        if seconds == 0 {
+            bail!("checkpoints.interval_seconds must be at least 1");
+        }
+        settings.interval = Duration::from_secs(seconds);
+    }
+    Ok(settings)
 }
 
 /// `[sign_in]` over the defaults, then `ACTLOG_TRUSTED_PROXIES` (comma-separated).
@@ -494,6 +597,20 @@ trusted_proxies = []
 # 19 MiB while it runs. Failed sign-ins back off (1 s, 2 s, 4 s, … up to 15 minutes) after 5
 # failures of one account from one address, 20 of one account, or 30 from one address.
 concurrent_password_checks = 4
+
+[checkpoints]
+# The deployment's signing keyring: a file outside the database, created (mode 0600) on first
+# use, holding the Ed25519 key that signs every partner's checkpoints and the public keys of
+# rotated ones (ACTLOG_CHECKPOINTS_KEYRING). Default: the SQLite file's path + ".keyring"; for
+# PostgreSQL, $XDG_DATA_HOME/actlog/HOST_PORT_DB.keyring (~/.local/share when unset). Servers
+# sharing one PostgreSQL database need the same file: copy it to each. Back it up: without it
+# no new checkpoint verifies under the old key (`actlog keys show` prints the verifier key).
+# keyring = "/var/lib/actlog/actlog.keyring"
+# The deployment's name, given to the key when the keyring is created and the first part of
+# every log's origin, e.g. your host name (ACTLOG_CHECKPOINTS_NAME).
+name = "actlog"
+# Seconds between the server's signing of the logs that grew.
+interval_seconds = 10
 
 [pull]
 # `actlog pull` mirrors a partner's audit records from this API (ACTLOG_PULL_SOURCE, --source):

@@ -4,6 +4,7 @@ mod apikey;
 mod config;
 mod copy;
 mod demo;
+mod evidence;
 mod export;
 mod import;
 mod progress;
@@ -106,6 +107,27 @@ enum Command {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// The deployment's checkpoint signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print a partner's latest signed checkpoint, signing one first if records arrived since.
+    Checkpoint {
+        #[arg(long, value_name = "PARTNER_ID")]
+        partner: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Recompute every partner's Merkle log from the stored records and check it against the
+    /// stored hashes, the signed checkpoints and checkpoints held outside; exits non-zero on
+    /// any finding.
+    Verify {
+        #[command(flatten)]
+        args: evidence::VerifyArgs,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Apply the database migrations and report the schema version.
     Migrate {
         #[command(flatten)]
@@ -198,6 +220,22 @@ enum UserCommand {
         email: String,
         #[arg(long)]
         enable: bool,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Print the verifier key (C2SP signed-note form) of the deployment's signing key, and of
+    /// the keys rotated out; the keyring is created if there is none yet.
+    Show {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Replace the signing key by a new one, keeping the old public key so that checkpoints
+    /// signed before still verify.
+    Rotate {
         #[command(flatten)]
         database: DatabaseArg,
     },
@@ -340,6 +378,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Copy { from, to } => {
             copy::run(&DatabaseUrl::parse(from)?, &DatabaseUrl::parse(to)?).await
+        }
+        Command::Keys { command } => {
+            let (KeysCommand::Show { database: db } | KeysCommand::Rotate { database: db }) =
+                command;
+            let url = database(db)?;
+            let checkpoints = settings()?.checkpoints;
+            match command {
+                KeysCommand::Show { .. } => evidence::show(&checkpoints, &url),
+                KeysCommand::Rotate { .. } => evidence::rotate(&checkpoints, &url),
+            }
+        }
+        Command::Checkpoint {
+            partner,
+            database: db,
+        } => evidence::checkpoint(&settings()?.checkpoints, &database(db)?, partner).await,
+        Command::Verify { args, database: db } => {
+            evidence::verify(&settings()?.checkpoints, &database(db)?, args).await
         }
         Command::Migrate { database: db } => {
             let url = database(db)?;

@@ -115,6 +115,61 @@ impl TestDb {
         }
     }
 
+    /// A new database holding a copy of this one as it is now (no process may have it open):
+    /// an older state to roll back to.
+    pub fn copy(&self) -> TestDb {
+        match &self.place {
+            Place::Sqlite { path, .. } => {
+                let copy = TestDb::sqlite();
+                let to = copy.sqlite_path().unwrap().to_owned();
+                for suffix in ["", "-wal", "-shm"] {
+                    let from = PathBuf::from(format!("{}{suffix}", path.display()));
+                    if from.exists() {
+                        std::fs::copy(&from, format!("{}{suffix}", to.display())).unwrap();
+                    }
+                }
+                copy
+            }
+            Place::Postgres(db) => {
+                let copied = std::thread::scope(|scope| {
+                    scope
+                        .spawn(|| {
+                            tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()
+                                .unwrap()
+                                .block_on(db.copy())
+                        })
+                        .join()
+                        .unwrap()
+                })
+                .expect("a copy of the scratch database");
+                TestDb {
+                    url: copied.url().to_owned(),
+                    place: Place::Postgres(copied),
+                }
+            }
+        }
+    }
+
+    /// Runs `sql` (statements separated by `;`) on the database directly, past actlog: what
+    /// someone with write access to the database could do.
+    pub fn tamper(&self, sql: &str) {
+        match &self.place {
+            Place::Sqlite { path, .. } => {
+                let out = Command::new("sqlite3").arg(path).arg(sql).output().unwrap();
+                assert!(out.status.success(), "sqlite3: {}", text(&out));
+            }
+            Place::Postgres(db) => {
+                let out = Command::new("psql")
+                    .args(["-v", "ON_ERROR_STOP=1", "-q", db.url(), "-c", sql])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "psql: {}", text(&out));
+            }
+        }
+    }
+
     /// The store, opened (and migrated) as the binary opens it.
     pub async fn open(&self) -> Arc<dyn Store> {
         match &self.place {

@@ -1,0 +1,251 @@
+//! `actlog verify`, `actlog checkpoint` and `actlog keys`: tampering done directly in the
+//! database (past actlog, as anyone with write access to it could) is found and named; a
+//! database rolled back behind a checkpoint held outside is caught; a checkpoint signed by
+//! another deployment's key is refused; untouched logs verify.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{BIN, TestDb, text};
+
+/// Runs `actlog` with the deployment's keyring at `keyring` (never the user's data directory).
+fn run(keyring: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("ACTLOG_LOG", "warn")
+        .env("ACTLOG_CHECKPOINTS_KEYRING", keyring)
+        .output()
+        .unwrap()
+}
+
+/// A deployment under test: its database and keyring.
+struct Deployment {
+    db: TestDb,
+    keyring: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Deployment {
+    fn new() -> Deployment {
+        let dir = tempfile::tempdir().unwrap();
+        Deployment {
+            db: TestDb::new(),
+            keyring: dir.path().join("signing.keyring"),
+            _dir: dir,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut all = args.to_vec();
+        all.extend(["--database", self.db.url()]);
+        run(&self.keyring, &all)
+    }
+
+    /// Imports records `from..to` of partner p1 (`r<n>`, records 2 and 3 equal but for
+    /// their ids).
+    fn import(&self, from: usize, to: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("records.ndjson");
+        let lines: Vec<String> = (from..to)
+            .map(|n| {
+                let (customer, minute) = match n {
+                    2 | 3 => ("twin".to_owned(), 30),
+                    _ => (format!("{n}"), n % 60),
+                };
+                format!(
+                    r#"{{"id":"r{n}","customerId":"c{customer}","customerName":"Customer {customer}","operationType":"create_order","operationDate":"2024-05-01T10:{minute:02}:00Z","operationStatus":"succeeded"}}"#
+                )
+            })
+            .collect();
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let out = self.run(&["import", file.to_str().unwrap(), "--partner", "p1"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+
+    /// `actlog checkpoint --partner p1`, kept in a file as an auditor would.
+    fn held_checkpoint(&self, dir: &Path, name: &str) -> PathBuf {
+        let out = self.run(&["checkpoint", "--partner", "p1"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let path = dir.join(name);
+        std::fs::write(&path, &out.stdout).unwrap();
+        path
+    }
+
+    fn verifier_key(&self) -> String {
+        let out = self.run(&["keys", "show"]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+#[test]
+fn untouched_logs_verify_and_each_tampering_is_named() {
+    let deployment = Deployment::new();
+    deployment.import(0, 20);
+    let held = tempfile::tempdir().unwrap();
+    let checkpoint = deployment.held_checkpoint(held.path(), "p1-20.checkpoint");
+    assert!(
+        std::fs::read_to_string(&checkpoint)
+            .unwrap()
+            .starts_with("actlog/partner/p1\n20\n"),
+        "a checkpoint of 20 records"
+    );
+
+    let clean = deployment.run(&["verify", "--checkpoint", checkpoint.to_str().unwrap()]);
+    assert!(clean.status.success(), "{}", text(&clean));
+    assert!(
+        text(&clean).contains("partner p1: 20 records") && text(&clean).contains("intact"),
+        "{}",
+        text(&clean)
+    );
+
+    let db = &deployment.db;
+    db.tamper("UPDATE records SET customer_name = 'Mallory' WHERE id = 'r5'");
+    db.tamper("DELETE FROM records WHERE id = 'r7'");
+    db.tamper("UPDATE records SET id = 'tmp' WHERE id = 'r2'");
+    db.tamper("UPDATE records SET id = 'r2' WHERE id = 'r3'");
+    db.tamper("UPDATE records SET id = 'r3' WHERE id = 'tmp'");
+    match db.sqlite_path() {
+        Some(_) => db.tamper(
+            "INSERT INTO records (partner, id, operation_date, operation_type, search_text)
+             SELECT partner, 'forged', operation_date, operation_type, '' FROM records WHERE id = 'r9'",
+        ),
+        None => db.tamper(
+            "INSERT INTO records (partner, seq, id, operation_date, operation_type, search_text)
+             SELECT partner, (SELECT max(seq) + 1 FROM records), 'forged', operation_date,
+                    operation_type, '' FROM records WHERE id = 'r9'",
+        ),
+    }
+
+    let found = deployment.run(&["verify", "--checkpoint", checkpoint.to_str().unwrap()]);
+    let said = text(&found);
+    assert!(!found.status.success(), "{said}");
+    for expected in [
+        "record r5 (log index 5) was altered",
+        "the record logged at index 7 was deleted",
+        "record forged was inserted",
+        "record r3 was moved: it sits at log index 2 with the content logged at index 3",
+        "record r2 was moved: it sits at log index 3 with the content logged at index 2",
+        "verification failed: 5 problems found",
+    ] {
+        assert!(
+            said.contains(expected),
+            "`{expected}` missing from:\n{said}"
+        );
+    }
+    assert!(
+        !said.contains("checkpoint of size 20 does not match"),
+        "the signed tree itself is intact:\n{said}"
+    );
+}
+
+#[test]
+fn a_rollback_behind_a_held_checkpoint_and_a_foreign_key_are_caught() {
+    let deployment = Deployment::new();
+    deployment.import(0, 20);
+    let held = tempfile::tempdir().unwrap();
+    let older = deployment.db.copy();
+    deployment.import(20, 30);
+    let newer = deployment.held_checkpoint(held.path(), "p1-30.checkpoint");
+    let key = deployment.verifier_key();
+    assert!(key.starts_with("actlog+"), "{key}");
+
+    // The older copy, put back in place of the database: the held checkpoint catches it.
+    let verify_older = |extra: &[&str]| {
+        let mut args = vec!["verify", "--database", older.url(), "--key", &key];
+        args.extend(extra);
+        run(&held.path().join("unused.keyring"), &args)
+    };
+    let alone = verify_older(&[]);
+    assert!(
+        alone.status.success(),
+        "without a held checkpoint an older copy looks whole:\n{}",
+        text(&alone)
+    );
+    let caught = verify_older(&["--checkpoint", newer.to_str().unwrap()]);
+    assert!(!caught.status.success());
+    assert!(
+        text(&caught).contains(
+            "the database was rolled back: a held checkpoint signed 30 records, the log holds 20"
+        ),
+        "{}",
+        text(&caught)
+    );
+
+    // A checkpoint of another deployment (its own key, the same name and partner).
+    let other = Deployment::new();
+    other.import(0, 30);
+    let foreign = other.held_checkpoint(held.path(), "foreign.checkpoint");
+    let refused = deployment.run(&["verify", "--checkpoint", foreign.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("is refused: the note is not signed by any known key"),
+        "{}",
+        text(&refused)
+    );
+
+    // Rotating keeps old checkpoints verifiable.
+    let rotated = deployment.run(&["keys", "rotate"]);
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    assert_ne!(deployment.verifier_key(), key);
+    let after = deployment.run(&["verify", "--checkpoint", newer.to_str().unwrap()]);
+    assert!(after.status.success(), "{}", text(&after));
+}
+
+#[test]
+fn bad_arguments_are_explained() {
+    let deployment = Deployment::new();
+    deployment.import(0, 3);
+    deployment.verifier_key();
+    let bad_key = deployment.run(&["verify", "--key", "not-a-key"]);
+    assert_eq!(bad_key.status.code(), Some(2), "{}", text(&bad_key));
+    assert!(
+        text(&bad_key).contains("is not a verifier key"),
+        "{}",
+        text(&bad_key)
+    );
+    let missing = deployment.run(&["verify", "--checkpoint", "/nonexistent/cp"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(
+        text(&missing).contains("cannot read checkpoint"),
+        "{}",
+        text(&missing)
+    );
+    let no_partner = deployment.run(&["checkpoint", "--partner", " "]);
+    assert_eq!(no_partner.status.code(), Some(2), "{}", text(&no_partner));
+}
+
+#[test]
+fn a_database_from_before_the_log_gets_its_log_built_on_opening() {
+    let deployment = Deployment::new();
+    deployment.import(0, 20);
+    let held = tempfile::tempdir().unwrap();
+    let checkpoint = deployment.held_checkpoint(held.path(), "p1-20.checkpoint");
+    // As the migration leaves a database whose records were stored before the log existed.
+    let db = &deployment.db;
+    db.tamper("DELETE FROM log_tiles");
+    match db.sqlite_path() {
+        Some(_) => db.tamper(
+            "UPDATE records SET log_index = NULL; UPDATE partner_logs SET size = 0, frontier = NULL",
+        ),
+        None => db.tamper("UPDATE partner_logs SET frontier = NULL"),
+    }
+    let rebuilt = deployment.run(&["verify", "--checkpoint", checkpoint.to_str().unwrap()]);
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    assert!(
+        text(&rebuilt).contains("partner p1: 20 records, log of 20"),
+        "{}",
+        text(&rebuilt)
+    );
+    deployment.import(20, 25);
+    let grown = deployment.run(&["verify", "--checkpoint", checkpoint.to_str().unwrap()]);
+    assert!(grown.status.success(), "{}", text(&grown));
+    assert!(text(&grown).contains("log of 25"), "{}", text(&grown));
+}
