@@ -290,3 +290,203 @@ async fn an_expensive_filter_from_one_partner_does_not_stall_another() {
     assert_eq!(status, 200, "{response}");
     assert!(took < BOUND, "partner A's share was given back: {took:?}");
 }
+
+/// An expensive filter ran for 14 s and nothing stopped it: now it stops at the statement
+/// time limit, in the database too, and the client is told why.
+#[tokio::test]
+async fn a_query_past_the_statement_time_limit_is_stopped_with_a_clear_problem_document() {
+    let rig = Rig::start(Limits {
+        statement_timeout: Duration::from_millis(200),
+        ..limits()
+    })
+    .await;
+    seed(rig.store.as_ref(), "partner-a", ROWS).await;
+    let a = rig.key("partner-a").await;
+    let (status, response, took) = rig.get(&expensive_query(), &a).await;
+    assert_eq!(status, 503, "{response}");
+    assert!(response.contains("\"code\":\"query_timeout\""), "{response}");
+    assert!(response.contains("200 ms"), "the limit is named: {response}");
+    assert!(retry_after(&response).is_some(), "{response}");
+    assert!(took < BOUND, "answered at the limit, not after {took:?}");
+    if let Some(running) = searches_after(&rig, BOUND).await {
+        assert_eq!(running, 0, "the statement was cancelled in the database");
+    }
+}
+
+/// Signs `email` in through the form on `app`: the status of the form post.
+async fn sign_in(app: &Router, email: &str) -> (StatusCode, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let request = |method: Method, uri: &str, cookie: &str, body: String| {
+        let mut request = axum::http::Request::builder().method(method).uri(uri);
+        if !cookie.is_empty() {
+            request = request
+                .header("cookie", cookie)
+                .header("content-type", "application/x-www-form-urlencoded");
+        }
+        request.body(axum::body::Body::from(body)).unwrap()
+    };
+    let form = app
+        .clone()
+        .oneshot(request(Method::GET, "/sign-in", "", String::new()))
+        .await
+        .unwrap();
+    let headers = form.headers().clone();
+    let raw = form.into_body().collect().await.unwrap().to_bytes();
+    let reply = crate::support::Reply {
+        status: StatusCode::OK,
+        headers,
+        body: serde_json::Value::Null,
+        raw: raw.to_vec(),
+    };
+    let csrf = set_cookie(&reply, "actlog_csrf").expect("a CSRF cookie");
+    let body = format!(
+        "email={}&password={}&csrf={csrf}&next=%2F",
+        enc(email),
+        enc(PASSWORD)
+    );
+    let cookie = format!("actlog_csrf={csrf}");
+    let posted = app
+        .clone()
+        .oneshot(request(Method::POST, "/sign-in", &cookie, body))
+        .await
+        .unwrap();
+    let status = posted.status();
+    let headers = posted.headers().clone();
+    let reply = crate::support::Reply {
+        status,
+        headers,
+        body: serde_json::Value::Null,
+        raw: Vec::new(),
+    };
+    let session = set_cookie(&reply, "actlog_session").unwrap_or_default();
+    (status, format!("actlog_session={session}"))
+}
+
+/// A user of `partner` who may view the log.
+async fn user(store: &dyn Store, partner: &str, email: &str) {
+    let user = actlog_store::NewUser {
+        partner_id: partner.into(),
+        email: email.into(),
+        password_hash: actlog_app::password::hash(PASSWORD.to_owned()).await,
+        roles: vec![Role::AdminAgent],
+    };
+    store.add_user(user).await.unwrap();
+}
+
+/// API-key and session look-ups shared the 4 query connections, so sign-in and ingest waited
+/// behind expensive filters. Now, with every query slot taken, a key is still checked (a
+/// wrong one answered 401, a right one's ingest stored), a user signs in, and `/readyz` says
+/// the server is saturated.
+#[tokio::test]
+async fn sign_in_and_key_look_ups_do_not_wait_behind_queries() {
+    let rig = Rig::start(Limits {
+        query_share_percent: 100,
+        ..limits()
+    })
+    .await;
+    seed(rig.store.as_ref(), "partner-a", ROWS).await;
+    let a = rig.key("partner-a").await;
+    // Made before the load, and not yet used: no server has it in memory.
+    let b = rig.key("partner-b").await;
+    user(rig.store.as_ref(), "partner-b", "agent@b.example").await;
+    let expensive = expensive_query();
+    let mut clients = Vec::new();
+    for _ in 0..QUERIES {
+        clients.push(rig.send(&expensive, &a).await);
+    }
+    sleep(Duration::from_millis(300)).await;
+
+    let (status, response, _) = rig.get("/readyz", &a).await;
+    assert_eq!(status, 503, "{response}");
+    assert!(response.contains("query slot"), "{response}");
+
+    let started = Instant::now();
+    let (status, response, _) = rig.get("/v1/auditrecords/x", "not-a-key").await;
+    assert_eq!(status, 401, "{response}");
+    assert!(started.elapsed() < BOUND, "a key look-up took {:?}", started.elapsed());
+    let (status, took) = rig.ingest(&b, "partner-b-new").await;
+    assert_eq!(status, 201);
+    assert!(took < BOUND, "partner B's ingest took {took:?}");
+    let started = Instant::now();
+    let (status, _) = sign_in(&rig.app, "agent@b.example").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(started.elapsed() < BOUND, "sign-in took {:?}", started.elapsed());
+    drop(clients);
+}
+
+/// Reads the head of a response on `stream`: its status.
+async fn status_of(stream: &mut TcpStream) -> u16 {
+    let mut head = Vec::new();
+    let mut buf = [0; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// Two stalled exports blocked every partner's exports and Subscriptions pages, with no send
+/// timeout. Now a partner holds at most its share of the export slots, another partner's
+/// export and Subscriptions page answer meanwhile, and the stalled export is dropped after the
+/// send timeout, its slot free again.
+#[tokio::test]
+async fn stalled_exports_do_not_block_other_partners_exports_or_pages() {
+    let rig = Rig::start(limits()).await;
+    seed(rig.store.as_ref(), "partner-a", ROWS).await;
+    seed(rig.store.as_ref(), "partner-b", 3).await;
+    let (a, b) = (rig.key("partner-a").await, rig.key("partner-b").await);
+    user(rig.store.as_ref(), "partner-b", "agent@b.example").await;
+    let export = "/v1/exports/auditrecords?startDate=2026-11-01T00:00:00Z&endDate=2026-11-25T00:00:00Z&format=csv";
+
+    // A client that reads the head, then nothing more, of tens of megabytes.
+    let mut stalled = rig.send(export, &a).await;
+    assert_eq!(status_of(&mut stalled).await, 200);
+    let (status, response, _) = rig.get(export, &a).await;
+    assert_eq!(status, 429, "past its share: {response}");
+    assert!(response.contains("share_used"), "{response}");
+
+    let (status, response, took) = timeout(BOUND * 5, rig.get(export, &b))
+        .await
+        .expect("partner B's export ends");
+    assert_eq!(status, 200, "{response}");
+    assert!(response.contains("partner-b-2"), "the whole export: {response}");
+    assert!(took < BOUND, "partner B's export took {took:?}");
+    let (status, cookie) = sign_in(&rig.app, "agent@b.example").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let started = Instant::now();
+    let page = {
+        use tower::ServiceExt;
+        let request = axum::http::Request::get("/customers/cust-Alpha/subscriptions")
+            .header("cookie", cookie)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        timeout(BOUND * 5, rig.app.clone().oneshot(request))
+            .await
+            .expect("the Subscriptions page answers")
+            .unwrap()
+    };
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(started.elapsed() < BOUND, "the page took {:?}", started.elapsed());
+
+    // The send timeout (1 s) drops the stalled export; its slot is A's again.
+    let started = Instant::now();
+    loop {
+        let mut next = rig.send(export, &a).await;
+        let status = status_of(&mut next).await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 429);
+        assert!(
+            started.elapsed() < BOUND * 2,
+            "the stalled export still holds its slot after {:?}",
+            started.elapsed()
+        );
+        sleep(Duration::from_millis(100)).await;
+    }
+    drop(stalled);
+}
