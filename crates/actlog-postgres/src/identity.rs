@@ -35,7 +35,7 @@ impl PgStore {
         sql: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<u64, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let stmt = client.prepare_cached(sql).await.map_err(db)?;
         client.execute(&stmt, params).await.map_err(db)
     }
@@ -48,7 +48,7 @@ impl Identity for PgStore {
         if self.user_by_email(&email).await?.is_some() {
             return Err(AddUserError::EmailTaken(email));
         }
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let (pkey, _) = self.partners.create(&client, &user.partner_id).await?;
         let inserted = client
             .execute(
@@ -69,7 +69,7 @@ impl Identity for PgStore {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let stmt = client
             .prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner
@@ -85,7 +85,7 @@ impl Identity for PgStore {
     }
 
     async fn users(&self, partner: Option<&str>) -> Result<Vec<User>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let stmt = client
             .prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner
@@ -113,7 +113,7 @@ impl Identity for PgStore {
                        DELETE FROM sessions WHERE $2 AND user_id IN (SELECT id FROM changed)
                    )
                    SELECT count(*) FROM changed";
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let n: i64 = client
             .query_one(sql, &[&normalize_email(email), &disabled])
             .await
@@ -138,7 +138,7 @@ impl Identity for PgStore {
                    )
                    SELECT count(*) FROM changed";
         let keep = keep_session.map(|k| k.as_slice());
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let n: i64 = client
             .query_one(sql, &[&user_id, &password_hash, &keep])
             .await
@@ -176,7 +176,7 @@ impl Identity for PgStore {
     }
 
     async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let stmt = client
             .prepare_cached(&format!(
                 "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at, s.last_seen
@@ -246,7 +246,7 @@ impl Identity for PgStore {
         since: OperationDate,
         limit: usize,
     ) -> Result<Vec<OperationDate>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let stmt = client
             .prepare_cached(
                 "SELECT at FROM (SELECT at FROM sign_in_failures

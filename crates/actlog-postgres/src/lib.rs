@@ -21,6 +21,7 @@
 //! keys and secrets, `identity` users and sessions.
 
 mod append;
+mod cancel;
 mod dialect;
 mod error;
 mod identity;
@@ -59,8 +60,18 @@ use partners::Partners;
 /// How a [`PgStore`] is sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PgOptions {
-    /// Connections in the pool (at least 2).
+    /// Connections for record queries and the rest (at least 2).
     pub connections: usize,
+    /// Connections of their own for API-key, session and user look-ups (at least 1), so that
+    /// signing in and authenticating a request never wait behind record queries.
+    pub auth_connections: usize,
+    /// Connections of their own for scans (exports), which hold one for their whole length
+    /// and are not bound by [`PgOptions::statement_timeout`] (at least 1).
+    pub scan_connections: usize,
+    /// The longest a record query's statement may run (`statement_timeout` on the query
+    /// connections), a backstop for a caller's own time limit that failed to cancel it (the
+    /// server sets it a second past its own); `None`: no limit.
+    pub statement_timeout: Option<Duration>,
     /// Writer tasks, hence partners' groups committed at once (at least 1).
     pub writers: usize,
     /// Batches that may wait for a writer; beyond that, appends get [`StoreError::Busy`].
@@ -73,6 +84,9 @@ impl Default for PgOptions {
     fn default() -> Self {
         PgOptions {
             connections: 16,
+            auth_connections: 2,
+            scan_connections: 2,
+            statement_timeout: None,
             writers: 4,
             write_queue: 1024,
             connection_wait: Duration::from_secs(10),
@@ -87,6 +101,10 @@ const MONTHS_AHEAD: i32 = 2;
 pub struct PgStore {
     target: String,
     pool: Pool,
+    /// See [`PgOptions::auth_connections`].
+    auth: Pool,
+    /// See [`PgOptions::scan_connections`].
+    scans: Pool,
     partners: Arc<Partners>,
     writer: Writer,
 }
@@ -113,13 +131,27 @@ impl PgStore {
         };
         config.options(&settings);
         let target = describe(&config);
-        let pool = new_pool(config.clone(), options.connections.max(2), &options)?;
+        let mut queries = config.clone();
+        if let Some(limit) = options.statement_timeout {
+            let settings = format!(
+                "{settings} -c statement_timeout={}",
+                limit.as_millis().max(1)
+            );
+            queries.options(&settings);
+        }
+        let pool = new_pool(queries, options.connections.max(2), &options)?;
+        let auth = new_pool(config.clone(), options.auth_connections.max(1), &options)?;
+        let scans = new_pool(config.clone(), options.scan_connections.max(1), &options)?;
         // The writers' own connections, used only on their thread.
         let writer_pool = new_pool(config, options.writers.max(1) + 1, &options)?;
-        let mut client = pool.get().await.map_err(|source| OpenError::Connect {
-            target: target.clone(),
-            source,
-        })?;
+        // Migrations on a connection without the queries' statement limit.
+        let mut client = writer_pool
+            .get()
+            .await
+            .map_err(|source| OpenError::Connect {
+                target: target.clone(),
+                source,
+            })?;
         migrate::run(&mut client).await?;
         log::build_missing(&mut client).await?;
         let partitions = Arc::new(Partitions::default());
@@ -140,14 +172,22 @@ impl PgStore {
         Ok(PgStore {
             target,
             pool,
+            auth,
+            scans,
             partners,
             writer,
         })
     }
 
-    /// A pooled connection.
-    async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(error::pool)
+    /// A query connection, whose statement is cancelled if the read is dropped.
+    async fn reader(&self) -> Result<cancel::Cancelling, StoreError> {
+        let client = self.pool.get().await.map_err(error::pool)?;
+        Ok(cancel::Cancelling::new(client))
+    }
+
+    /// A connection for key, session and user look-ups (and the other tenancy work).
+    async fn auth(&self) -> Result<Object, StoreError> {
+        self.auth.get().await.map_err(error::pool)
     }
 }
 
@@ -208,18 +248,24 @@ impl RecordWriter for PgStore {
 #[async_trait]
 impl RecordReader for PgStore {
     async fn page(&self, partner: &str, request: &PageRequest) -> Result<Page, StoreError> {
-        let client = self.client().await?;
-        read::page(&client, &self.partners, partner, request).await
+        let client = self.reader().await?;
+        let page = read::page(&client, &self.partners, partner, request).await;
+        client.done();
+        page
     }
 
     async fn get(&self, partner: &str, id: &str) -> Result<Option<AuditRecord>, StoreError> {
-        let client = self.client().await?;
-        read::get(&client, &self.partners, partner, id).await
+        let client = self.reader().await?;
+        let found = read::get(&client, &self.partners, partner, id).await;
+        client.done();
+        found
     }
 
     async fn count(&self, partner: &str, query: &Query) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        read::count(&client, &self.partners, partner, query, None).await
+        let client = self.reader().await?;
+        let n = read::count(&client, &self.partners, partner, query, None).await;
+        client.done();
+        n
     }
 
     async fn count_at_most(
@@ -228,8 +274,10 @@ impl RecordReader for PgStore {
         query: &Query,
         limit: u64,
     ) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        read::count(&client, &self.partners, partner, query, Some(limit)).await
+        let client = self.reader().await?;
+        let n = read::count(&client, &self.partners, partner, query, Some(limit)).await;
+        client.done();
+        n
     }
 
     fn scan(&self, partner: &str, query: &Query) -> RecordStream {
@@ -256,10 +304,10 @@ impl RecordReader for PgStore {
 impl PgStore {
     /// What `scan` names, in batches, on a connection of its own.
     fn scan_any(&self, partner: &str, scan: read::Scan) -> BatchStream {
-        let (pool, partners) = (self.pool.clone(), Arc::clone(&self.partners));
+        let (pool, partners) = (self.scans.clone(), Arc::clone(&self.partners));
         let partner = partner.to_owned();
         let started = async move {
-            let client = pool.get().await.map_err(error::pool)?;
+            let client = cancel::Cancelling::new(pool.get().await.map_err(error::pool)?);
             read::scan_batches(client, &partners, partner, scan).await
         };
         futures::stream::once(started)
@@ -306,11 +354,12 @@ const LOG_BATCH: usize = 4096;
 #[async_trait]
 impl actlog_store::Log for PgStore {
     async fn log_head(&self, partner: &str) -> Result<actlog_store::LogHead, StoreError> {
-        let client = self.client().await?;
+        let client = self.reader().await?;
         let frontier = match self.partners.find(&client, partner).await? {
-            Some(key) => log::head(&client, key).await?,
+            Some(key) => log::head(&*client, key).await?,
             None => Default::default(),
         };
+        client.done();
         Ok(actlog_store::LogHead { frontier })
     }
 
@@ -319,19 +368,23 @@ impl actlog_store::Log for PgStore {
         partner: &str,
         tiles: &[actlog_tlog::tiles::TileId],
     ) -> Result<actlog_tlog::tiles::TileSet, StoreError> {
-        let client = self.client().await?;
-        match self.partners.find(&client, partner).await? {
-            Some(key) => log::read_tiles(&client, key, tiles).await,
-            None => Ok(Default::default()),
-        }
+        let client = self.reader().await?;
+        let set = match self.partners.find(&client, partner).await? {
+            Some(key) => log::read_tiles(&*client, key, tiles).await?,
+            None => Default::default(),
+        };
+        client.done();
+        Ok(set)
     }
 
     async fn log_index(&self, partner: &str, id: &str) -> Result<Option<u64>, StoreError> {
-        let client = self.client().await?;
-        match self.partners.find(&client, partner).await? {
-            Some(key) => log::index_of(&client, key, id).await,
-            None => Ok(None),
-        }
+        let client = self.reader().await?;
+        let index = match self.partners.find(&client, partner).await? {
+            Some(key) => log::index_of(&*client, key, id).await?,
+            None => None,
+        };
+        client.done();
+        Ok(index)
     }
 
     async fn add_checkpoint(
@@ -339,9 +392,11 @@ impl actlog_store::Log for PgStore {
         partner: &str,
         checkpoint: &actlog_store::StoredCheckpoint,
     ) -> Result<(), StoreError> {
-        let client = self.client().await?;
+        let client = self.reader().await?;
         let key = self.partners.ensure(&client, partner).await?;
-        log::add_checkpoint(&client, key, checkpoint).await
+        log::add_checkpoint(&*client, key, checkpoint).await?;
+        client.done();
+        Ok(())
     }
 
     async fn latest_checkpoint(
@@ -367,7 +422,7 @@ impl actlog_store::Log for PgStore {
     }
 
     fn logged_records(&self, partner: &str) -> actlog_store::log::LoggedStream {
-        let (pool, partners) = (self.pool.clone(), Arc::clone(&self.partners));
+        let (pool, partners) = (self.scans.clone(), Arc::clone(&self.partners));
         let partner = partner.to_owned();
         let pages = futures::stream::try_unfold(Some(0i64), move |after| {
             let (pool, partners, partner) = (pool.clone(), Arc::clone(&partners), partner.clone());
@@ -390,7 +445,7 @@ impl actlog_store::Log for PgStore {
     }
 
     fn all_tiles(&self, partner: &str) -> actlog_store::log::TileStream {
-        let (pool, partners) = (self.pool.clone(), Arc::clone(&self.partners));
+        let (pool, partners) = (self.scans.clone(), Arc::clone(&self.partners));
         let partner = partner.to_owned();
         let pages = futures::stream::try_unfold(Some(None), move |after| {
             let (pool, partners, partner) = (pool.clone(), Arc::clone(&partners), partner.clone());
@@ -417,10 +472,12 @@ impl PgStore {
         partner: &str,
         which: log::Which,
     ) -> Result<Vec<actlog_store::StoredCheckpoint>, StoreError> {
-        let client = self.client().await?;
-        match self.partners.find(&client, partner).await? {
-            Some(key) => log::checkpoints(&client, key, which).await,
-            None => Ok(Vec::new()),
-        }
+        let client = self.reader().await?;
+        let kept = match self.partners.find(&client, partner).await? {
+            Some(key) => log::checkpoints(&*client, key, which).await?,
+            None => Vec::new(),
+        };
+        client.done();
+        Ok(kept)
     }
 }

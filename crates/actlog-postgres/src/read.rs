@@ -9,10 +9,11 @@
 use actlog_domain::AuditRecord;
 use actlog_domain::query::{MAX_PAGE_SIZE, PageRequest, Position, Query};
 use actlog_store::{Page, RecordBatch, StoreError};
-use deadpool_postgres::{Client, Object};
+use deadpool_postgres::Client;
 use futures::{Stream, StreamExt};
 use tokio_postgres::types::ToSql;
 
+use crate::cancel::Cancelling;
 use crate::dialect::Where;
 use crate::error::db;
 use crate::partners::Partners;
@@ -164,11 +165,11 @@ fn scan_sql(key: i64, scan: Scan) -> (String, Vec<crate::dialect::Param>) {
     }
 }
 
-/// Every record `scan` names, in batches, on `client` (held until the stream ends or is
-/// dropped). The rows stream as the server sends them: memory does not depend on the scan's
+/// Every record `scan` names, in batches, on `client` (held until the stream ends; dropping
+/// the stream first cancels the statement). The rows stream as the server sends them: memory does not depend on the scan's
 /// size (the connection's socket buffers are the only queue).
 pub(crate) async fn scan_batches(
-    client: Object,
+    client: Cancelling,
     partners: &Partners,
     partner: String,
     scan: Scan,
@@ -178,6 +179,8 @@ pub(crate) async fn scan_batches(
         None => None,
         Some(key) => {
             let (sql, params) = scan_sql(key, scan);
+            // (Dropped here on failure: the connection is cancelled and closed, which a
+            // failed statement does no harm.)
             let stmt = client.prepare_cached(&sql).await.map_err(db)?;
             let rows = client
                 .query_raw(
@@ -190,6 +193,7 @@ pub(crate) async fn scan_batches(
         }
     };
     let Some(rows) = rows else {
+        client.done();
         return Ok(futures::stream::empty().left_stream());
     };
     // Spent batches come back here (see `RecordBatch`) and their records are refilled in place.
@@ -201,7 +205,7 @@ pub(crate) async fn scan_batches(
         spent,
         failed: None,
         done: false,
-        _client: client,
+        client: Some(client),
     };
     let batches = futures::stream::unfold(state, |mut state| async move {
         state.next_batch().await.map(|item| (item, state))
@@ -222,8 +226,9 @@ struct Filling {
     failed: Option<StoreError>,
     /// The rows have ended (a finished row stream must not be polled again).
     done: bool,
-    /// The connection the rows come over, held as long as the scan.
-    _client: Object,
+    /// The connection the rows come over, held until the rows end (dropped with a scan
+    /// abandoned midway, which cancels the statement).
+    client: Option<Cancelling>,
 }
 
 impl Filling {
@@ -235,6 +240,7 @@ impl Filling {
             return Some(Err(e));
         }
         if self.done {
+            self.release();
             return None;
         }
         let mut batch = self.spent.try_recv().unwrap_or_default();
@@ -243,6 +249,7 @@ impl Filling {
             let row = match self.rows.next().await {
                 None => {
                     self.done = true;
+                    self.release();
                     break;
                 }
                 Some(Ok(row)) => row,
@@ -267,5 +274,12 @@ impl Filling {
             return self.failed.take().map(Err);
         }
         Some(Ok(RecordBatch::new(batch, Some(self.home.clone()))))
+    }
+
+    /// Every row has come: the connection goes back to the pool.
+    fn release(&mut self) {
+        if let Some(client) = self.client.take() {
+            client.done();
+        }
     }
 }

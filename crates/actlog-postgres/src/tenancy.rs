@@ -10,12 +10,12 @@ use crate::error::db;
 #[async_trait]
 impl Tenancy for PgStore {
     async fn ensure_partner(&self, partner: &str) -> Result<bool, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         Ok(self.partners.create(&client, partner).await?.1)
     }
 
     async fn add_api_key(&self, key: &ApiKey, secret_hash: &[u8; 32]) -> Result<(), StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let partner = self.partners.find(&client, &key.partner_id).await?;
         let partner = partner.ok_or_else(|| {
             StoreError::Database(format!(
@@ -42,7 +42,7 @@ impl Tenancy for PgStore {
     }
 
     async fn api_key(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let stmt = client
             .prepare_cached(
                 "SELECT k.id, p.id, k.can_read, k.can_write, k.label
@@ -64,7 +64,7 @@ impl Tenancy for PgStore {
         id: &str,
         expires_at: Option<i64>,
     ) -> Result<bool, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let n = client
             .execute(
                 "UPDATE api_keys SET expires_at = $2 WHERE id = $1",
@@ -76,7 +76,7 @@ impl Tenancy for PgStore {
     }
 
     async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         client
             .execute(
                 "UPDATE api_keys SET last_used_at = $2::bigint
@@ -89,7 +89,7 @@ impl Tenancy for PgStore {
     }
 
     async fn key_details(&self, partner: &str) -> Result<Vec<KeyDetails>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let rows = client
             .query(
                 "SELECT k.id, p.id, k.can_read, k.can_write, k.label,
@@ -112,7 +112,7 @@ impl Tenancy for PgStore {
     }
 
     async fn revoke_api_key(&self, id: &str) -> Result<Option<String>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let row = client
             .query_opt(
                 "DELETE FROM api_keys k USING partners p
@@ -125,7 +125,7 @@ impl Tenancy for PgStore {
     }
 
     async fn partners(&self) -> Result<Vec<String>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let rows = client
             .query("SELECT id FROM partners ORDER BY id COLLATE \"C\"", &[])
             .await
@@ -134,7 +134,7 @@ impl Tenancy for PgStore {
     }
 
     async fn api_keys(&self) -> Result<Vec<StoredApiKey>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let rows = client
             .query(
                 "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.secret_hash, k.expires_at
@@ -162,7 +162,7 @@ impl Tenancy for PgStore {
         partner: &str,
         source: &str,
     ) -> Result<Option<OperationDate>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let Some(key) = self.partners.find(&client, partner).await? else {
             return Ok(None);
         };
@@ -182,7 +182,7 @@ impl Tenancy for PgStore {
         source: &str,
         through: OperationDate,
     ) -> Result<(), StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         let key = self
             .partners
             .find(&client, partner)
@@ -201,7 +201,7 @@ impl Tenancy for PgStore {
     }
 
     async fn secret(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>, StoreError> {
-        let client = self.client().await?;
+        let client = self.auth().await?;
         // The first value stored wins, whichever server stores it; the others read it back.
         let stmt = client
             .prepare_cached(

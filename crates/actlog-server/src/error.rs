@@ -42,6 +42,8 @@ pub enum Code {
     InvalidContinuationToken,
     IdConflict,
     Overloaded,
+    ShareUsed,
+    QueryTimeout,
     StoreUnavailable,
     Internal,
 }
@@ -69,6 +71,8 @@ impl Code {
             Code::InvalidContinuationToken => "invalid_continuation_token",
             Code::IdConflict => "id_conflict",
             Code::Overloaded => "overloaded",
+            Code::ShareUsed => "share_used",
+            Code::QueryTimeout => "query_timeout",
             Code::StoreUnavailable => "store_unavailable",
             Code::Internal => "internal",
         }
@@ -94,7 +98,10 @@ impl Code {
             Code::BatchTooLarge | Code::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::IdConflict => StatusCode::CONFLICT,
-            Code::Overloaded | Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::ShareUsed => StatusCode::TOO_MANY_REQUESTS,
+            Code::Overloaded | Code::QueryTimeout | Code::StoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -121,6 +128,8 @@ impl Code {
             Code::InvalidContinuationToken => "Invalid continuation token",
             Code::IdConflict => "Record ids already used",
             Code::Overloaded => "Too busy",
+            Code::ShareUsed => "This partner's share of the server is in use",
+            Code::QueryTimeout => "The query took too long",
             Code::StoreUnavailable => "Storage unavailable",
             Code::Internal => "Internal error",
         }
@@ -176,6 +185,20 @@ impl ApiError {
             ..Self::new(
                 Code::Overloaded,
                 "the server is handling as much as it can; retry after a second",
+            )
+        }
+    }
+
+    /// A query stopped at the statement time limit (`limit`, when the server knows it).
+    pub fn query_timeout(limit: std::time::Duration) -> Self {
+        ApiError {
+            retry_after: Some(5),
+            ..Self::new(
+                Code::QueryTimeout,
+                format!(
+                    "the query ran longer than the server's limit of {} ms and was stopped; narrow the period or the filter",
+                    limit.as_millis()
+                ),
             )
         }
     }

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -118,26 +119,54 @@ pub async fn download(
             .map_err(|e| ApiError::new(Code::InvalidParameter, e.to_string()))?;
         options.separator = Some(separator);
     }
-    let rows = state.store.count(&principal.partner_id, &query).await?;
+    let partner = principal.partner_id.clone();
+    // The slot first: a partner past its share is refused before any work.
+    let slot = state.exports.take(&partner).await?;
+    let rows = state
+        .query(&partner, state.store.count(&partner, &query))
+        .await?;
     let today = tz.to_datetime(state.clock.now().timestamp()).date();
     let (from, to) = period.days(&tz, today);
     let name = actlog_export::file_name(&options, from, to);
 
     let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(8);
     let store = Arc::clone(&state.store);
-    let partner = principal.partner_id.clone();
+    let finished = Arc::new(AtomicBool::new(false));
+    let send_timeout = state.limits().export_send_timeout;
+    let done = Arc::clone(&finished);
     tokio::spawn(async move {
+        // Held until the export ends, however it ends (a stalled client: after the send
+        // timeout).
+        let _slot = slot;
         let writer = ChannelWriter {
             sender: sender.clone(),
             buffer: Vec::with_capacity(CHUNK),
+            runtime: tokio::runtime::Handle::current(),
+            timeout: send_timeout,
+            failed: false,
         };
-        if let Err(err) = run(store.as_ref(), &partner, &query, options, writer, |_| {}).await {
-            tracing::error!(%err, "an export failed midway; the response is aborted");
-            let _ = sender.send(Err(io::Error::other(err.to_string()))).await;
+        match run(store.as_ref(), &partner, &query, options, writer, |_| {}).await {
+            Ok(_) => done.store(true, Ordering::Release),
+            Err(err) => {
+                tracing::warn!(%err, "an export stopped midway; the response is aborted");
+                let _ = sender.try_send(Err(io::Error::other(err.to_string())));
+            }
         }
     });
-    let body = Body::from_stream(futures::stream::unfold(receiver, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+    let body = Body::from_stream(futures::stream::unfold(Some(receiver), move |receiver| {
+        let finished = Arc::clone(&finished);
+        async move {
+            let mut rx = receiver?;
+            match rx.recv().await {
+                Some(item) => Some((item, Some(rx))),
+                // Ended without finishing (its failure could not be queued): never a
+                // truncated file that looks complete.
+                None if !finished.load(Ordering::Acquire) => {
+                    Some((Err(io::Error::other("the export stopped midway")), None))
+                }
+                None => None,
+            }
+        }
     }));
     let mut response = Response::new(body);
     let out = response.headers_mut();
@@ -166,14 +195,25 @@ pub async fn download(
 const CHUNK: usize = 64 * 1024;
 
 /// An `io::Write` that hands the body to the HTTP response in chunks, blocking (on the export's
-/// blocking thread) while the client is slow, and failing once the client is gone.
+/// blocking thread) while the client is slow, and failing once the client is gone or has
+/// taken nothing for `timeout`.
 struct ChannelWriter {
     sender: mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
+    runtime: tokio::runtime::Handle,
+    timeout: std::time::Duration,
+    /// A send failed: the client is gone, nothing more is sent (nor waited for).
+    failed: bool,
 }
 
 impl ChannelWriter {
     fn send(&mut self) -> io::Result<()> {
+        if self.failed {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the client went away",
+            ));
+        }
         if self.buffer.is_empty() {
             return Ok(());
         }
@@ -181,9 +221,22 @@ impl ChannelWriter {
             &mut self.buffer,
             Vec::with_capacity(CHUNK),
         ));
-        self.sender
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        let sent = self.runtime.block_on(tokio::time::timeout(
+            self.timeout,
+            self.sender.send(Ok(chunk)),
+        ));
+        self.failed = !matches!(sent, Ok(Ok(())));
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the client went away",
+            )),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the client took nothing for {:?}", self.timeout),
+            )),
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pub mod key_cache;
 pub mod paging;
 pub mod params;
 pub mod records;
+pub mod shares;
 pub mod state;
 pub mod web;
 
@@ -216,7 +217,7 @@ const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `/readyz`: 200 when this server can take requests now; 503 (a problem document saying
 /// why) while the database does not answer, its connections are all taken with requests
-/// waiting, every ingest slot is taken, or the byte budget for bodies could not take one more
+/// waiting, every ingest, query or export slot is taken, or the byte budget for bodies could not take one more
 /// of the largest. `/healthz`
 /// only says the process runs.
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
@@ -225,6 +226,16 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
         Some(format!(
             "every ingest slot ({}) is taken",
             limits.max_concurrent_ingest
+        ))
+    } else if state.queries.saturated() {
+        Some(format!(
+            "every query slot ({}) is taken",
+            state.queries.size()
+        ))
+    } else if state.exports.saturated() {
+        Some(format!(
+            "every export slot ({}) is taken",
+            state.exports.size()
         ))
     } else if state.body_bytes.available_permits() < limits.max_body_bytes {
         Some(format!(

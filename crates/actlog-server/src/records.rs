@@ -123,7 +123,9 @@ async fn list(
         partner,
         state.clock.now(),
     )?;
-    let page = state.store.page(partner, &request).await?;
+    let page = state
+        .query(partner, state.store.page(partner, &request))
+        .await?;
     let token = page
         .next
         .map(|at| state.cursor_key.issue(partner, &request, at, page.snapshot));
@@ -181,7 +183,8 @@ pub(crate) async fn record(
     principal: &Principal,
     id: &str,
 ) -> Result<Json<AuditRecord>, ApiError> {
-    match state.store.get(&principal.partner_id, id).await? {
+    let partner = &principal.partner_id;
+    match state.query(partner, state.store.get(partner, id)).await? {
         Some(record) => Ok(Json(record)),
         None => Err(ApiError::not_found(&format!("the record `{id}`"))),
     }

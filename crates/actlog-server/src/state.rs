@@ -11,9 +11,11 @@ use actlog_store::{Identity, Store, StoreError};
 use tokio::sync::Semaphore;
 
 use crate::client_addr::TrustedProxies;
+use crate::error::ApiError;
 use crate::identity::session::SessionSettings;
 use crate::identity::throttle::{SignInGate, Throttle};
 use crate::key_cache::KeyCache;
+use crate::shares::Shares;
 
 /// Limits that protect the server from oversized, slow or excessive requests (PRODUCT §9): no
 /// client, signed in or not, may hold the server's sockets, memory or ingest for others.
@@ -41,6 +43,28 @@ pub struct Limits {
     /// The slowest a request body may arrive on average, in bytes per second: each byte
     /// received extends the body's deadline by `1 / min_body_rate` seconds.
     pub min_body_rate: u64,
+    /// The longest a record query (a page, a look-up, a count) may run; it is then stopped in
+    /// the database and answered 503 `query_timeout`. A query whose client goes away is
+    /// stopped at once.
+    pub statement_timeout: Duration,
+    /// Most record queries running at once (the store's query connections: SQLite readers,
+    /// PostgreSQL's statements over `[postgres] connections`).
+    pub max_concurrent_queries: usize,
+    /// Most exports streaming at once (the store's scan connections).
+    pub max_concurrent_exports: usize,
+    /// The share, in percent, of the query slots one partner may hold (at least one): past
+    /// it, 429 with Retry-After.
+    pub query_share_percent: u64,
+    /// The share, in percent, of the export slots one partner may hold (at least one).
+    pub export_share_percent: u64,
+    /// How long a query or export waits for a free slot before it is answered 503.
+    pub slot_wait: Duration,
+    /// How long an export may wait for its client to take the next chunk; a client that
+    /// stops reading is then dropped and its export slot freed.
+    pub export_send_timeout: Duration,
+    /// Connections of their own for API-key, session and user look-ups, so that signing in
+    /// and authenticating never wait behind record queries.
+    pub auth_connections: usize,
 }
 
 impl Default for Limits {
@@ -54,6 +78,14 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             min_body_rate: 16 * 1024,
+            statement_timeout: Duration::from_secs(10),
+            max_concurrent_queries: 8,
+            max_concurrent_exports: 4,
+            query_share_percent: 50,
+            export_share_percent: 50,
+            slot_wait: Duration::from_secs(2),
+            export_send_timeout: Duration::from_secs(30),
+            auth_connections: 2,
         }
     }
 }
@@ -202,6 +234,10 @@ pub struct AppState {
     pub sign_in_failures: SignInThrottles,
     /// Bounds the password checks running at once.
     pub sign_in_gate: Arc<SignInGate>,
+    /// The record queries running at once, shared out by partner.
+    pub queries: Arc<Shares>,
+    /// The exports streaming at once, shared out by partner.
+    pub exports: Arc<Shares>,
 }
 
 impl AppState {
@@ -234,11 +270,38 @@ impl AppState {
                 config.sign_in.concurrent_checks,
                 CHECK_QUEUE_WAIT,
             )),
+            queries: Shares::new(
+                "queries",
+                config.limits.max_concurrent_queries,
+                config.limits.query_share_percent,
+                config.limits.slot_wait,
+            ),
+            exports: Shares::new(
+                "exports",
+                config.limits.max_concurrent_exports,
+                config.limits.export_share_percent,
+                config.limits.slot_wait,
+            ),
             config: Arc::new(config),
         })
     }
 
     pub fn limits(&self) -> Limits {
         self.config.limits
+    }
+
+    /// Runs the store read `read` for `partner` in one of its query slots, within the
+    /// statement time limit. Past the limit the read is dropped, which stops it in the
+    /// database, and answered 503 `query_timeout`.
+    pub async fn query<T>(
+        &self,
+        partner: &str,
+        read: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, ApiError> {
+        let _slot = self.queries.take(partner).await?;
+        match tokio::time::timeout(self.limits().statement_timeout, read).await {
+            Ok(done) => Ok(done?),
+            Err(_) => Err(ApiError::query_timeout(self.limits().statement_timeout)),
+        }
     }
 }

@@ -65,7 +65,7 @@ impl Identity for SqliteStore {
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         let email = normalize_email(email);
-        self.readers
+        self.auth
             .run(move |conn, _| {
                 conn.prepare_cached(&format!(
                     "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner
@@ -79,7 +79,7 @@ impl Identity for SqliteStore {
 
     async fn users(&self, partner: Option<&str>) -> Result<Vec<User>, StoreError> {
         let partner = partner.map(str::to_owned);
-        self.readers
+        self.auth
             .run(move |conn, _| {
                 let mut stmt = conn.prepare_cached(&format!(
                     "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner
@@ -186,7 +186,7 @@ impl Identity for SqliteStore {
 
     async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
         let hash = id_hash.to_vec();
-        self.readers
+        self.auth
             .run(move |conn, _| {
                 conn.prepare_cached(&format!(
                     "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at, s.last_seen
@@ -286,7 +286,7 @@ impl Identity for SqliteStore {
             since.ticks(),
             limit.min(i64::MAX as usize) as i64,
         );
-        self.readers
+        self.auth
             .run(move |conn, _| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT at FROM (SELECT at FROM sign_in_failures

@@ -8,7 +8,9 @@
 //!   returns only once its transaction is fsynced (`synchronous=FULL`, WAL); many clients
 //!   sending one record each share fsyncs. A full queue answers `Busy` at once.
 //! - **Pools of readers** (`read`): WAL lets reads run beside the writer; each read runs on
-//!   a blocking thread with its own connection. Pages are keyset-paginated on
+//!   a blocking thread with its own connection, and is interrupted when its future is dropped
+//!   (`interrupt`). Key, session and user look-ups have a pool of their own, so
+//!   authentication never waits behind record queries. Pages are keyset-paginated on
 //!   `(operation_date, seq)` within a snapshot; scans (exports) stream through a bounded
 //!   channel, from a pool of their own so that long exports never hold up pages.
 //! - **Filters** are the shared translation of `actlog_store::sql` in SQLite's spelling
@@ -29,6 +31,7 @@ mod connection;
 mod dialect;
 mod error;
 mod identity;
+mod interrupt;
 mod log;
 mod migrate;
 mod partners;
@@ -68,6 +71,9 @@ pub struct SqliteOptions {
     /// Separate from `readers` because a scan holds its connection for its whole length, and
     /// exports must not stall the dashboard.
     pub scans: usize,
+    /// Connections for API-key, session and user look-ups (at least 1): their own, so that
+    /// signing in and authenticating a request never wait behind record queries.
+    pub auth_readers: usize,
     /// Write jobs (batches) that may wait for the writer; beyond that, writes get
     /// [`StoreError::Busy`] (at least 1).
     pub write_queue: usize,
@@ -78,6 +84,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             readers: 4,
             scans: 2,
+            auth_readers: 2,
             write_queue: 1024,
         }
     }
@@ -90,6 +97,8 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Arc<Readers>,
     scanners: Arc<Readers>,
+    /// Look-ups of keys, sessions and users (see [`SqliteOptions::auth_readers`]).
+    auth: Arc<Readers>,
     partners: Arc<Partners>,
     /// Declared last: dropped after the writer, so its last checkpoint sees every commit.
     _checkpointer: Checkpointer,
@@ -127,6 +136,7 @@ impl SqliteStore {
             Ok::<_, OpenError>(Readers::new(conns, Arc::clone(&partners)))
         };
         let (readers, scanners) = (pool(options.readers)?, pool(options.scans)?);
+        let auth = pool(options.auth_readers)?;
         let checkpointer =
             Checkpointer::start(connection::open(path, Role::Writer).map_err(failed)?)
                 .map_err(OpenError::Thread)?;
@@ -138,6 +148,7 @@ impl SqliteStore {
             writer,
             readers,
             scanners,
+            auth,
             partners,
         })
     }

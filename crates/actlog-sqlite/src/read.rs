@@ -15,6 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::dialect::Where;
 use crate::error::db;
+use crate::interrupt::{OnDrop, Running};
 use crate::partners::Partners;
 use crate::rows;
 
@@ -76,7 +77,8 @@ impl Readers {
         })
     }
 
-    /// Runs `read` on a reader connection, on a blocking thread.
+    /// Runs `read` on a reader connection, on a blocking thread. Dropping the future
+    /// interrupts the read (see `interrupt`).
     pub(crate) async fn run<T, F>(self: &Arc<Self>, read: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -84,7 +86,16 @@ impl Readers {
     {
         let mut lease = self.lease().await?;
         let partners = Arc::clone(&self.partners);
-        let joined = tokio::task::spawn_blocking(move || read(lease.conn(), &partners)).await;
+        let running = Running::default();
+        running.start(lease.conn().get_interrupt_handle());
+        let _interrupt = OnDrop(running.clone());
+        let joined = tokio::task::spawn_blocking(move || {
+            let read = read(lease.conn(), &partners);
+            running.finish();
+            drop(lease);
+            read
+        })
+        .await;
         joined
             .map_err(|e| StoreError::Database(format!("a read failed: {e}")))?
             .map_err(db)

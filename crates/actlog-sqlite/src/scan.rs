@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 
 use crate::dialect::Where;
 use crate::error::database;
+use crate::interrupt::{OnDrop, Running};
 use crate::partners::Partners;
 use crate::read::Readers;
 use crate::rows;
@@ -59,21 +60,28 @@ pub(crate) fn scan_batches(readers: &Arc<Readers>, partner: &str, query: &Query)
 pub(crate) fn scan_any(readers: &Arc<Readers>, partner: &str, scan: Scan) -> BatchStream {
     let (tx, rx) = mpsc::channel::<Sent>(AHEAD);
     let (readers, partner, query) = (Arc::clone(readers), partner.to_owned(), scan);
+    // Dropping the stream interrupts a scan still computing (a filter that matches little
+    // reads long between rows, and would not notice the channel closing until its next row).
+    let running = Running::default();
+    let interrupt = OnDrop(running.clone());
     let start = async move {
         let mut lease = match readers.lease().await {
             Ok(lease) => lease,
             Err(e) => return drop(tx.send(Err(e)).await),
         };
         let partners = Arc::clone(&readers.partners);
+        running.start(lease.conn().get_interrupt_handle());
         tokio::task::spawn_blocking(move || {
             let sent = read_batches(lease.conn(), &partners, &partner, &query, &tx);
+            running.finish();
+            drop(lease);
             if let Err(e) = sent {
                 let _ = tx.blocking_send(Err(database(&e)));
             }
         });
     };
-    let batches = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|batch| (batch, rx))
+    let batches = futures::stream::unfold((rx, interrupt), |(mut rx, interrupt)| async move {
+        rx.recv().await.map(|batch| (batch, (rx, interrupt)))
     });
     futures::stream::once(start)
         .filter_map(|()| async { None })

@@ -50,7 +50,7 @@ impl Tenancy for SqliteStore {
 
     async fn api_key(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKey>, StoreError> {
         let hash = secret_hash.to_vec();
-        self.readers
+        self.auth
             .run(move |conn, _| {
                 conn.prepare_cached(
                     "SELECT k.id, p.id, k.can_read, k.can_write, k.label
@@ -97,7 +97,7 @@ impl Tenancy for SqliteStore {
 
     async fn key_details(&self, partner: &str) -> Result<Vec<KeyDetails>, StoreError> {
         let partner = partner.to_owned();
-        self.readers
+        self.auth
             .run(move |conn, _| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.created_at,
@@ -133,7 +133,7 @@ impl Tenancy for SqliteStore {
     }
 
     async fn partners(&self) -> Result<Vec<String>, StoreError> {
-        self.readers
+        self.auth
             .run(move |conn, _| {
                 let mut stmt = conn.prepare_cached("SELECT id FROM partners ORDER BY id")?;
                 stmt.query_map([], |r| r.get(0))?.collect()
@@ -142,7 +142,7 @@ impl Tenancy for SqliteStore {
     }
 
     async fn api_keys(&self) -> Result<Vec<StoredApiKey>, StoreError> {
-        self.readers
+        self.auth
             .run(move |conn, _| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT k.id, p.id, k.can_read, k.can_write, k.label, k.secret_hash,
@@ -168,7 +168,7 @@ impl Tenancy for SqliteStore {
         source: &str,
     ) -> Result<Option<OperationDate>, StoreError> {
         let (partner, source) = (partner.to_owned(), source.to_owned());
-        self.readers
+        self.auth
             .run(move |conn, _| {
                 conn.prepare_cached(
                     "SELECT s.through FROM pull_state s JOIN partners p ON p.pkey = s.partner

@@ -141,6 +141,10 @@ pub trait RecordWriter: Send + Sync {
 }
 
 /// Reading records.
+///
+/// Dropping a read's future stops its database work (a SQLite interrupt, a PostgreSQL cancel
+/// request), as does dropping a scan's stream: a client that goes away, or a time limit the
+/// caller puts on the future, frees the connection at once rather than when the query ends.
 #[async_trait]
 pub trait RecordReader: Send + Sync {
     /// One page, newest first by `(operationDate, seq)`.

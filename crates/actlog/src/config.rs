@@ -17,6 +17,7 @@ use actlog_server::client_addr::TrustedProxies;
 use actlog_server::identity::session::SessionSettings;
 use actlog_server::state::SignInSettings;
 use actlog_server::{Cloud, Limits, ServerConfig};
+use actlog_sqlite::SqliteOptions;
 
 /// Where the records live, from a URL such as `sqlite://actlog.db`.
 #[derive(Clone, PartialEq, Eq)]
@@ -155,6 +156,14 @@ struct FileLimits {
     header_timeout_seconds: Option<u64>,
     body_timeout_seconds: Option<u64>,
     min_body_bytes_per_second: Option<u64>,
+    statement_timeout_ms: Option<u64>,
+    max_concurrent_queries: Option<u64>,
+    max_concurrent_exports: Option<u64>,
+    query_share_percent: Option<u64>,
+    export_share_percent: Option<u64>,
+    slot_wait_ms: Option<u64>,
+    export_send_timeout_seconds: Option<u64>,
+    auth_connections: Option<u64>,
 }
 
 /// `[limits]` over the defaults, each then overridden by `ACTLOG_LIMITS_<NAME>`
@@ -184,6 +193,16 @@ fn limits_settings(
     };
     let seconds = |name: &str, file: Option<u64>, default: Duration| {
         number(name, file, default.as_secs()).map(Duration::from_secs)
+    };
+    let millis = |name: &str, file: Option<u64>, default: Duration| {
+        number(name, file, default.as_millis() as u64).map(Duration::from_millis)
+    };
+    let percent = |name: &str, file: Option<u64>, default: u64| {
+        let value = number(name, file, default)?;
+        if value > 100 {
+            bail!("limits.{name} is a percentage: at most 100");
+        }
+        Ok::<_, anyhow::Error>(value)
     };
     let d = Limits::default();
     let limits = Limits {
@@ -219,6 +238,42 @@ fn limits_settings(
             file.min_body_bytes_per_second,
             d.min_body_rate,
         )?,
+        statement_timeout: millis(
+            "statement_timeout_ms",
+            file.statement_timeout_ms,
+            d.statement_timeout,
+        )?,
+        max_concurrent_queries: size(
+            "max_concurrent_queries",
+            file.max_concurrent_queries,
+            d.max_concurrent_queries,
+        )?,
+        max_concurrent_exports: size(
+            "max_concurrent_exports",
+            file.max_concurrent_exports,
+            d.max_concurrent_exports,
+        )?,
+        query_share_percent: percent(
+            "query_share_percent",
+            file.query_share_percent,
+            d.query_share_percent,
+        )?,
+        export_share_percent: percent(
+            "export_share_percent",
+            file.export_share_percent,
+            d.export_share_percent,
+        )?,
+        slot_wait: millis("slot_wait_ms", file.slot_wait_ms, d.slot_wait)?,
+        export_send_timeout: seconds(
+            "export_send_timeout_seconds",
+            file.export_send_timeout_seconds,
+            d.export_send_timeout,
+        )?,
+        auth_connections: size(
+            "auth_connections",
+            file.auth_connections,
+            d.auth_connections,
+        )?,
     };
     if limits.max_body_bytes_in_flight < limits.max_body_bytes {
         bail!("limits.max_body_bytes_in_flight must be at least limits.max_body_bytes");
@@ -237,6 +292,8 @@ pub struct Settings {
     pub server: ServerConfig,
     /// How a PostgreSQL store is sized (connections, writer tasks).
     pub postgres: PgOptions,
+    /// How a SQLite store is sized (its connections follow `[limits]`).
+    pub sqlite: SqliteOptions,
     /// Where and how `actlog pull` reads.
     pub pull: PullSettings,
     /// The signing keyring and signing of checkpoints.
@@ -458,6 +515,18 @@ impl Settings {
                 "postgres.connections must be at least 2 and more than postgres.writers (at least 1)"
             );
         }
+        // The store's connections follow the server's slots: a query or export holding a slot
+        // never waits for a connection, and look-ups have theirs.
+        postgres.auth_connections = limits.auth_connections;
+        postgres.scan_connections = limits.max_concurrent_exports;
+        // A backstop: the server's own limit stops the query first, with a clearer answer.
+        postgres.statement_timeout = Some(limits.statement_timeout + Duration::from_secs(1));
+        let sqlite = SqliteOptions {
+            readers: limits.max_concurrent_queries,
+            scans: limits.max_concurrent_exports,
+            auth_readers: limits.auth_connections,
+            ..SqliteOptions::default()
+        };
         let pull = PullSettings::load(cloud, file.pull, &env)?;
         let sign_in = sign_in_settings(file.sign_in.unwrap_or_default(), &env)?;
         let checkpoints = checkpoint_settings(file.checkpoints.unwrap_or_default(), &env)?;
@@ -473,6 +542,7 @@ impl Settings {
             listen: parse_listen(&listen)?,
             server,
             postgres,
+            sqlite,
             pull,
             checkpoints,
         })
@@ -661,6 +731,28 @@ header_timeout_seconds = 30
 # min_body_bytes_per_second bytes received; a slower one is answered 408.
 body_timeout_seconds = 30
 min_body_bytes_per_second = 16384
+# Milliseconds a record query (a page, a look-up, a count) may run; it is then stopped in the
+# database (PostgreSQL: also statement_timeout, a second later) and answered 503
+# query_timeout. A query
+# whose client goes away is stopped at once.
+statement_timeout_ms = 10000
+# Record queries running at once (SQLite: its reader connections; PostgreSQL: out of
+# [postgres] connections, so keep it below that).
+max_concurrent_queries = 8
+# Exports streaming at once, each on a connection of its own.
+max_concurrent_exports = 4
+# The share of the query and export slots one partner may hold, in percent (at least one
+# slot); past it, 429 with Retry-After, so one partner cannot starve the others.
+query_share_percent = 50
+export_share_percent = 50
+# Milliseconds a query or export waits for a free slot before it is answered 503.
+slot_wait_ms = 2000
+# Seconds an export waits for its client to take the next chunk; a client that stops
+# reading is then dropped and its slot freed.
+export_send_timeout_seconds = 30
+# Connections of their own for API-key, session and user look-ups, so that sign-in and
+# authentication never wait behind queries.
+auth_connections = 2
 "#;
 
 #[cfg(test)]
@@ -701,6 +793,14 @@ mod tests {
             header_timeout: Duration::from_secs(limits.header_timeout_seconds.unwrap()),
             body_timeout: Duration::from_secs(limits.body_timeout_seconds.unwrap()),
             min_body_rate: limits.min_body_bytes_per_second.unwrap(),
+            statement_timeout: Duration::from_millis(limits.statement_timeout_ms.unwrap()),
+            max_concurrent_queries: limits.max_concurrent_queries.unwrap() as usize,
+            max_concurrent_exports: limits.max_concurrent_exports.unwrap() as usize,
+            query_share_percent: limits.query_share_percent.unwrap(),
+            export_share_percent: limits.export_share_percent.unwrap(),
+            slot_wait: Duration::from_millis(limits.slot_wait_ms.unwrap()),
+            export_send_timeout: Duration::from_secs(limits.export_send_timeout_seconds.unwrap()),
+            auth_connections: limits.auth_connections.unwrap() as usize,
         };
         assert_eq!(stated, defaults);
         assert_eq!(file.database.as_deref(), Some("sqlite://actlog.db"));

@@ -14,22 +14,22 @@ use crate::config::{DatabaseUrl, Settings};
 
 /// Opens (creating and migrating as needed) the store behind `url`, sized by default.
 pub async fn open_store(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
-    open_store_with(url, PgOptions::default()).await
+    open_store_with(url, PgOptions::default(), SqliteOptions::default()).await
 }
 
-/// Opens the store behind `url`; a PostgreSQL pool sized by `postgres`.
+/// Opens the store behind `url`, a PostgreSQL store sized by `postgres`, a SQLite one by
+/// `sqlite`.
 pub async fn open_store_with(
     url: &DatabaseUrl,
     postgres: PgOptions,
+    sqlite: SqliteOptions,
 ) -> anyhow::Result<Arc<dyn Store>> {
     match url {
         DatabaseUrl::Sqlite(path) => {
             let path = path.clone();
-            let store = tokio::task::spawn_blocking(move || {
-                SqliteStore::open(&path, SqliteOptions::default())
-            })
-            .await?
-            .with_context(|| format!("cannot open {url}"))?;
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path, sqlite))
+                .await?
+                .with_context(|| format!("cannot open {url}"))?;
             Ok(Arc::new(store))
         }
         DatabaseUrl::Postgres(text) => {
@@ -42,7 +42,7 @@ pub async fn open_store_with(
 }
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let store = open_store_with(&settings.database, settings.postgres).await?;
+    let store = open_store_with(&settings.database, settings.postgres, settings.sqlite).await?;
     let listener = bind(settings.listen).await?;
     println!(
         "actlog listening on http://{} (database {})",

@@ -342,17 +342,20 @@ pub async fn show(
     }
 
     let (records, total) = match tokio::try_join!(
-        state.store.page(&partner, &request),
-        state.store.count_at_most(&partner, &query, COUNT_LIMIT + 1)
+        state.query(&partner, state.store.page(&partner, &request)),
+        state.query(
+            &partner,
+            state.store.count_at_most(&partner, &query, COUNT_LIMIT + 1)
+        )
     ) {
         Ok(found) => found,
         Err(err) => {
-            tracing::error!(%err, "the activity log could not be read");
+            tracing::warn!(code = err.code.as_str(), detail = %err.detail, "the activity log could not be read");
             return page::message(
                 &state,
                 lang,
                 Some(signed_in.user().clone()),
-                StatusCode::SERVICE_UNAVAILABLE,
+                err.code.status(),
                 "error-title",
                 "error-text",
             );

@@ -6,11 +6,10 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
-use futures::StreamExt;
 
 use actlog_domain::OperationDate;
 use actlog_domain::filter::{Condition, Field, Filter, Operator};
-use actlog_domain::query::{Query, Window};
+use actlog_domain::query::{MAX_PAGE_SIZE, PageRequest, Query, Window};
 use actlog_domain::subscriptions::SubscriptionBook;
 
 use crate::auth::SignedIn;
@@ -83,27 +82,46 @@ pub async fn show(
     let mut book = SubscriptionBook::new();
     let mut name: Option<String> = None;
     let mut oldest: Option<OperationDate> = None;
-    let mut records = state.store.scan(partner, &query);
-    while let Some(record) = records.next().await {
-        let record = match record {
-            Ok(record) => record,
+    // Page by page, each a query in the partner's share and within the time limit: a scan
+    // would wait behind exports for a scan connection.
+    let mut request = PageRequest {
+        query,
+        size: MAX_PAGE_SIZE,
+        after: None,
+        snapshot: None,
+    };
+    loop {
+        let page = match state
+            .query(partner, state.store.page(partner, &request))
+            .await
+        {
+            Ok(page) => page,
             Err(err) => {
-                tracing::error!(%err, "a customer's records could not be read");
+                tracing::warn!(code = err.code.as_str(), detail = %err.detail, "a customer's records could not be read");
                 return page::message(
                     &state,
                     lang,
                     Some(user),
-                    StatusCode::SERVICE_UNAVAILABLE,
+                    err.code.status(),
                     "error-title",
                     "error-text",
                 );
             }
         };
-        if name.is_none() {
-            name = record.customer_name.clone().filter(|n| !n.is_empty());
+        for record in &page.records {
+            if name.is_none() {
+                name = record.customer_name.clone().filter(|n| !n.is_empty());
+            }
+            oldest = Some(record.operation_date);
+            book.observe(record);
         }
-        oldest = Some(record.operation_date);
-        book.observe(&record);
+        match page.next {
+            Some(at) => {
+                request.after = Some(at);
+                request.snapshot = Some(page.snapshot);
+            }
+            None => break,
+        }
     }
     let Some(oldest) = oldest else {
         // Unknown here, whether it is another partner's customer or nobody's.

@@ -11,5 +11,6 @@ mod pages;
 mod passwords;
 mod query;
 mod roles;
+mod shares;
 mod signin;
 mod support;
