@@ -30,6 +30,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0002_api_key_lifecycle",
         sql: include_str!("../migrations/0002_api_key_lifecycle.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_external_identities",
+        sql: include_str!("../migrations/0004_external_identities.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold ("actlog" in ASCII).

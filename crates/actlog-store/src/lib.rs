@@ -11,7 +11,9 @@ pub mod identity;
 pub mod refill;
 pub mod sql;
 
-pub use identity::{AddUserError, Identity, NewUser, Session, User};
+pub use identity::{
+    AddUserError, ExternalSignIn, ExternalSignInError, Identity, NewUser, Session, User,
+};
 
 use actlog_domain::AuditRecord;
 use actlog_domain::OperationDate;
