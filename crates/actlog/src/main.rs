@@ -9,6 +9,7 @@ mod import;
 mod progress;
 mod pull;
 mod serve;
+mod sso_settings;
 mod user;
 
 use std::path::PathBuf;

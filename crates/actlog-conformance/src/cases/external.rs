@@ -77,7 +77,10 @@ pub async fn external_sign_ins_never_take_another_users_email(store: Arc<dyn Sto
         matches!(taken, Err(ExternalSignInError::EmailTaken(ref e)) if e == "bo@contoso.example"),
         "{taken:?}"
     );
-    assert_eq!(store.users(None).await.unwrap(), [local.clone()]);
+    assert_eq!(
+        store.users(None).await.unwrap(),
+        std::slice::from_ref(&local)
+    );
 
     // Once linked under another email, renaming onto the local user's email is refused too.
     let linked = store

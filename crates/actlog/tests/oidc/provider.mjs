@@ -23,6 +23,13 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+// The development-only features (in-memory store, dev login pages) are what a test wants: their
+// start-up warnings would only fill the test output.
+const warn = console.warn;
+console.warn = (...args) => {
+  if (!String(args[0]).startsWith('oidc-provider WARNING: a quick start development-only')) warn(...args);
+};
+
 // The packages are installed outside the clone; ACTLOG_TEST_NODE_MODULES says where.
 const modules = process.env.ACTLOG_TEST_NODE_MODULES ?? join(import.meta.dirname, 'node_modules');
 const resolved = createRequire(join(modules, 'resolve.js')).resolve('oidc-provider');
