@@ -1,6 +1,8 @@
 //! A real OpenID provider (`tests/oidc/provider.mjs`: oidc-provider on Node.js 22) serving
 //! three Entra-style tenants, and `actlog serve` configured to sign in through two of them.
 //!
+//! The database is SQLite, or a scratch PostgreSQL database with `ACTLOG_TEST_BACKEND=postgres`.
+//!
 //! Node.js and the packages are where `scripts/test` installed them (`ACTLOG_TEST_NODE`,
 //! `ACTLOG_TEST_NODE_MODULES`). Without them the tests say so and return, except under
 //! `CI=true`, where they fail.
@@ -10,6 +12,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use actlog_postgres::scratch::{Backend, ScratchDatabase};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -176,6 +179,8 @@ pub struct SsoServer {
     pub provider: Provider,
     server: Child,
     tmp: TempDir,
+    /// PostgreSQL databases of the servers, dropped after them.
+    databases: std::sync::Mutex<Vec<ScratchDatabase>>,
 }
 
 impl SsoServer {
@@ -213,12 +218,15 @@ impl SsoServer {
             child,
         };
         let authority = format!("http://127.0.0.1:{provider_port}");
-        let server = serve(tmp.path(), "actlog", port, &authority);
+        let databases = std::sync::Mutex::new(Vec::new());
+        let database = database(tmp.path(), "actlog", &databases);
+        let server = serve(tmp.path(), "actlog", &database, port, &authority);
         Some(SsoServer {
             url,
             provider,
             server,
             tmp,
+            databases,
         })
     }
 
@@ -227,7 +235,8 @@ impl SsoServer {
     pub fn start_with_other_authority(&self) -> (Child, String) {
         let port = free_port();
         let authority = format!("http://localhost:{}", self.provider.port);
-        let child = serve(self.tmp.path(), "other", port, &authority);
+        let database = database(self.tmp.path(), "other", &self.databases);
+        let child = serve(self.tmp.path(), "other", &database, port, &authority);
         (child, format!("http://127.0.0.1:{port}"))
     }
 }
@@ -239,9 +248,33 @@ impl Drop for SsoServer {
     }
 }
 
-/// `actlog serve` on `port` with `[sso]` at `authority`, its database and config under `dir`
-/// named after `name`; returns once it listens.
-fn serve(dir: &Path, name: &str, port: u16, authority: &str) -> Child {
+/// A database URL for server `name`: a SQLite file under `dir`, or a scratch PostgreSQL
+/// database (kept in `keep`) when `ACTLOG_TEST_BACKEND=postgres`.
+fn database(dir: &Path, name: &str, keep: &std::sync::Mutex<Vec<ScratchDatabase>>) -> String {
+    match Backend::from_env() {
+        Backend::Sqlite => format!("sqlite://{}", dir.join(format!("{name}.db")).display()),
+        Backend::Postgres => {
+            // On a thread with a runtime of its own: the caller is on the test's runtime.
+            let db = std::thread::spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(ScratchDatabase::create())
+            })
+            .join()
+            .unwrap()
+            .expect("a scratch PostgreSQL database");
+            let url = db.url().to_owned();
+            keep.lock().unwrap().push(db);
+            url
+        }
+    }
+}
+
+/// `actlog serve` on `port` with `[sso]` at `authority` and its config under `dir` named after
+/// `name`; returns once it listens.
+fn serve(dir: &Path, name: &str, database: &str, port: u16, authority: &str) -> Child {
     let config = format!(
         r#"
 [sso]
@@ -271,11 +304,10 @@ domains = ["fabrikam.example"]
     );
     let config_path = dir.join(format!("{name}.toml"));
     std::fs::write(&config_path, config).unwrap();
-    let database = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_actlog"))
         .arg("--config")
         .arg(&config_path)
-        .args(["serve", "--database", &database, "--listen"])
+        .args(["serve", "--database", database, "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .env("ACTLOG_LOG", "warn")
         .stdin(Stdio::null())
