@@ -5,6 +5,7 @@
 //! - [`evidence`]: signing checkpoints, inclusion and consistency proofs, `actlog verify`.
 //! - [`export`]: a query's records through the export engine into any writer.
 //! - [`keys`]: issuing API keys, and reading their scopes.
+//! - [`oidc`]: signing in with OpenID Connect (Entra ID) and checking Entra-issued API tokens.
 //! - [`password`]: Argon2id hashes, off the async runtime's threads.
 //! - [`period`]: the period and filter of a query, Partner Center's way.
 //! - [`pull`]: mirroring a partner's records from a Partner Center–compatible API.
@@ -14,6 +15,7 @@ pub mod clock;
 pub mod evidence;
 pub mod export;
 pub mod keys;
+pub mod oidc;
 pub mod password;
 pub mod period;
 pub mod pull;

@@ -3,8 +3,11 @@
 
 use actlog_domain::roles::Role;
 use actlog_domain::time::OperationDate;
+use actlog_store::identity::NO_PASSWORD;
 use actlog_store::identity::{normalize_email, parse_role_codes, role_codes};
-use actlog_store::{AddUserError, Identity, NewUser, Session, StoreError, User};
+use actlog_store::{
+    AddUserError, ExternalSignIn, ExternalSignInError, Identity, NewUser, Session, StoreError, User,
+};
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
@@ -43,6 +46,82 @@ impl PgStore {
 
 #[async_trait]
 impl Identity for PgStore {
+    async fn sign_in_external(&self, who: &ExternalSignIn) -> Result<User, ExternalSignInError> {
+        let email = normalize_email(&who.email);
+        let codes = role_codes(&who.roles);
+        let mut client = self.auth().await?;
+        let linked = client
+            .query_opt(
+                "SELECT u.id, p.id FROM external_identities e JOIN users u ON u.id = e.user_id
+                 JOIN partners p ON p.pkey = u.partner WHERE e.tenant_id = $1 AND e.object_id = $2",
+                &[&who.tenant_id, &who.object_id],
+            )
+            .await
+            .map_err(db)?
+            .map(|row| (row.get::<_, i64>(0), row.get::<_, String>(1)));
+        let holder: Option<i64> = client
+            .query_opt("SELECT id FROM users WHERE email = $1", &[&email])
+            .await
+            .map_err(db)?
+            .map(|row| row.get(0));
+        let taken = || ExternalSignInError::EmailTaken(email.clone());
+        let id = match linked {
+            Some((_, partner)) if partner != who.partner_id => {
+                return Err(ExternalSignInError::OtherPartner(partner));
+            }
+            Some((id, _)) if holder.is_some_and(|h| h != id) => return Err(taken()),
+            None if holder.is_some() => return Err(taken()),
+            Some((id, _)) => {
+                client
+                    .execute(
+                        "UPDATE users SET email = $2, roles = $3 WHERE id = $1",
+                        &[&id, &email, &codes],
+                    )
+                    .await
+                    .map_err(db)?;
+                id
+            }
+            None => {
+                let (pkey, _) = self.partners.create(&client, &who.partner_id).await?;
+                // The user and its link commit together; a concurrent first sign-in of the same
+                // email or identity makes one of them fail and roll back whole.
+                let tx = client.transaction().await.map_err(db)?;
+                let Some(row) = tx
+                    .query_opt(
+                        "INSERT INTO users (partner, email, password_hash, roles)
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO NOTHING RETURNING id",
+                        &[&pkey, &email, &NO_PASSWORD, &codes],
+                    )
+                    .await
+                    .map_err(db)?
+                else {
+                    return Err(taken());
+                };
+                let id: i64 = row.get(0);
+                tx.execute(
+                    "INSERT INTO external_identities (tenant_id, object_id, user_id)
+                     VALUES ($1, $2, $3)",
+                    &[&who.tenant_id, &who.object_id, &id],
+                )
+                .await
+                .map_err(db)?;
+                tx.commit().await.map_err(db)?;
+                id
+            }
+        };
+        let row = client
+            .query_one(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner
+                     WHERE u.id = $1"
+                ),
+                &[&id],
+            )
+            .await
+            .map_err(db)?;
+        Ok(user_row(&row))
+    }
+
     async fn add_user(&self, user: NewUser) -> Result<User, AddUserError> {
         let email = normalize_email(&user.email);
         if self.user_by_email(&email).await?.is_some() {

@@ -35,6 +35,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0003_log",
         sql: include_str!("../migrations/0003_log.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_external_identities",
+        sql: include_str!("../migrations/0004_external_identities.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold ("actlog" in ASCII).

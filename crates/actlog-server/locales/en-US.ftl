@@ -27,6 +27,21 @@ sign-in-busy = Too many sign-ins are being checked right now. Please try again i
 sign-in-expired-form = The form expired. Please sign in again.
 signed-out = You have signed out.
 
+sso-sign-in = Sign in with Microsoft
+sso-work-email = Work email
+sso-or = or with an actlog account:
+sso-sign-out-provider = Also sign out of Microsoft
+sso-local-accounts-off = Sign-in with an email and password is turned off here. Use Sign in with Microsoft.
+sso-unknown-domain = No organization that signs in here uses the email domain { $domain }.
+sso-email-needed = Enter your work email to sign in with Microsoft.
+sso-provider-down = Microsoft sign-in cannot be reached right now. Please try again in a few minutes.
+sso-unknown-tenant = Your organization is not set up to sign in here. Ask your administrator.
+sso-expired = The sign-in expired or was started in another window. Please sign in again.
+sso-bad-token = Microsoft's answer could not be verified, so you are not signed in. Please sign in again; if it happens again, tell your administrator.
+sso-denied = Microsoft did not sign you in. Please try again.
+sso-account-conflict = Your Microsoft account cannot be linked to an actlog account: another account already uses your email. Ask your administrator.
+sso-disabled = Your account is disabled. Ask your administrator.
+
 home-title = Welcome
 home-intro = Choose a page from the Account settings menu.
 home-no-pages = Your roles give you no pages here. Ask a Global admin for one of the roles that may view the activity log.

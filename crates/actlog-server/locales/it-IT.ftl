@@ -27,6 +27,21 @@ sign-in-busy = Troppi accessi in verifica in questo momento. Riprova tra qualche
 sign-in-expired-form = Il modulo è scaduto. Accedi di nuovo.
 signed-out = Sei uscito.
 
+sso-sign-in = Accedi con Microsoft
+sso-work-email = Email di lavoro
+sso-or = oppure con un account actlog:
+sso-sign-out-provider = Esci anche da Microsoft
+sso-local-accounts-off = L'accesso con email e password è disattivato qui. Usa Accedi con Microsoft.
+sso-unknown-domain = Nessuna organizzazione che accede qui usa il dominio email { $domain }.
+sso-email-needed = Inserisci la tua email di lavoro per accedere con Microsoft.
+sso-provider-down = L'accesso Microsoft non è raggiungibile in questo momento. Riprova tra qualche minuto.
+sso-unknown-tenant = La tua organizzazione non è configurata per accedere qui. Chiedi al tuo amministratore.
+sso-expired = L'accesso è scaduto o è stato avviato in un'altra finestra. Accedi di nuovo.
+sso-bad-token = Non è stato possibile verificare la risposta di Microsoft, quindi l'accesso non è avvenuto. Accedi di nuovo; se succede ancora, avvisa il tuo amministratore.
+sso-denied = Microsoft non ti ha fatto accedere. Riprova.
+sso-account-conflict = Il tuo account Microsoft non può essere collegato a un account actlog: un altro account usa già la tua email. Chiedi al tuo amministratore.
+sso-disabled = Il tuo account è disattivato. Chiedi al tuo amministratore.
+
 home-title = Benvenuto
 home-intro = Scegli una pagina dal menu Impostazioni account.
 home-no-pages = I tuoi ruoli non ti danno accesso a pagine qui. Chiedi a un amministratore globale uno dei ruoli che possono visualizzare il log attività.

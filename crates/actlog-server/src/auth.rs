@@ -28,7 +28,17 @@ pub struct Principal {
 /// How the caller authenticated.
 #[derive(Debug, Clone)]
 pub enum PrincipalKind {
-    ApiKey { id: String, scopes: Scopes },
+    ApiKey {
+        id: String,
+        scopes: Scopes,
+    },
+    /// An access token from a configured tenant's provider (`[sso]`): an application's
+    /// (scopes from its app roles through `[sso.api_roles]`) or a user's (read when the user's
+    /// roles may view the log). `subject` is `tid/oid`.
+    Token {
+        subject: String,
+        scopes: Scopes,
+    },
     User(SignedInUser),
 }
 
@@ -60,6 +70,8 @@ impl Principal {
         match (&self.kind, capability) {
             (PrincipalKind::ApiKey { scopes, .. }, Capability::ReadLog) => scopes.read,
             (PrincipalKind::ApiKey { scopes, .. }, Capability::WriteRecords) => scopes.write,
+            (PrincipalKind::Token { scopes, .. }, Capability::ReadLog) => scopes.read,
+            (PrincipalKind::Token { scopes, .. }, Capability::WriteRecords) => scopes.write,
             (PrincipalKind::User(user), Capability::ReadLog) => user.can_view_log,
             (PrincipalKind::User(_), Capability::WriteRecords) => false,
         }
@@ -77,6 +89,12 @@ impl Principal {
             (PrincipalKind::ApiKey { .. }, Capability::WriteRecords) => {
                 "write records (the key lacks the write scope)"
             }
+            (PrincipalKind::Token { .. }, Capability::ReadLog) => {
+                "read the activity log (the token's roles do not allow it)"
+            }
+            (PrincipalKind::Token { .. }, Capability::WriteRecords) => {
+                "write records (the token's roles do not allow it)"
+            }
             (PrincipalKind::User(_), Capability::ReadLog) => {
                 "view the activity log (none of the user's roles allows it)"
             }
@@ -90,16 +108,20 @@ impl Principal {
     pub fn user(&self) -> Option<&SignedInUser> {
         match &self.kind {
             PrincipalKind::User(user) => Some(user),
-            PrincipalKind::ApiKey { .. } => None,
+            PrincipalKind::ApiKey { .. } | PrincipalKind::Token { .. } => None,
         }
     }
 }
 
-/// The principal of a request, if it carries valid credentials: an API key when an
-/// `Authorization` header is present (and then only that), else the session cookie.
+/// The principal of a request, if it carries valid credentials: an API key or an access token
+/// when an `Authorization` header is present (and then only that), else the session cookie.
 pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Principal>, ApiError> {
     if let Some(header) = parts.headers.get(AUTHORIZATION) {
-        return api_key(header.to_str().unwrap_or(""), state).await;
+        let header = header.to_str().unwrap_or("");
+        if let Some(jwt) = bearer_jwt(header) {
+            return Ok(access_token(jwt, state).await);
+        }
+        return api_key(header, state).await;
     }
     let Some(id_hash) = session::session_hash(&parts.headers) else {
         return Ok(None);
@@ -129,6 +151,45 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Principal
             time_zone: user.time_zone,
         }),
     }))
+}
+
+/// The token of `Bearer <JWT>` (three base64url parts), as Entra-issued tokens are.
+fn bearer_jwt(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    let jwt = scheme.eq_ignore_ascii_case("bearer")
+        && token.split('.').count() == 3
+        && !keys::looks_like_key(token);
+    jwt.then_some(token)
+}
+
+/// The principal of a valid access token from a configured tenant, bound to that tenant's
+/// partner; `None` (401) for any other, with the reason logged.
+async fn access_token(jwt: &str, state: &AppState) -> Option<Principal> {
+    let sso = state.config.sso.as_deref()?;
+    let claims = match sso.oidc.verify_access_token(jwt).await {
+        Ok(claims) => claims,
+        Err(e) => {
+            tracing::info!(reason = %e, "access token refused");
+            return None;
+        }
+    };
+    let tenant = sso.tenant(&claims.tid)?;
+    let scopes = if claims.is_app_only() {
+        sso.app_scopes(&claims)
+    } else {
+        Scopes {
+            read: state.config.policy.may_view_log(&sso.user_roles(&claims)),
+            write: false,
+        }
+    };
+    Some(Principal {
+        partner_id: tenant.partner.clone(),
+        kind: PrincipalKind::Token {
+            subject: format!("{}/{}", claims.tid, claims.oid),
+            scopes,
+        },
+    })
 }
 
 async fn api_key(header: &str, state: &AppState) -> Result<Option<Principal>, ApiError> {

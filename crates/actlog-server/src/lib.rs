@@ -5,6 +5,7 @@
 //!
 //! - [`records`]: `/v1/auditrecords`, the Partner Center–compatible API.
 //! - [`auth`]: the principal every route acts for (keys are issued by `actlog_app::keys`).
+//! - [`sso`]: signing in with Microsoft Entra ID, and Entra-issued API tokens (`[sso]`).
 //! - [`params`]: the query string, Partner Center's way.
 //! - [`paging`]: continuation tokens and `links`, as Partner Center's clients follow them.
 //! - [`error`]: the problem documents every failure is answered with.
@@ -25,6 +26,7 @@ pub mod paging;
 pub mod params;
 pub mod records;
 pub mod shares;
+pub mod sso;
 pub mod state;
 pub mod web;
 
@@ -181,14 +183,30 @@ async fn retry_after(request: Request, next: Next) -> Response {
     response
 }
 
+/// The Content-Security-Policy of every response; `form_action` adds sources forms may send to
+/// (space-separated origins).
+pub fn content_security_policy(form_action: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'{}{form_action}; frame-ancestors 'none'; base-uri 'none'",
+        if form_action.is_empty() { "" } else { " " }
+    )
+}
+
 /// Headers every response carries: a Content-Security-Policy without `unsafe-inline`, and
 /// the usual hardening.
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-               connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-    headers.insert("content-security-policy", HeaderValue::from_static(csp));
+    // A page may widen form-action (the sign-in page: to the identity provider its form
+    // is redirected to); everything else stays.
+    if !headers.contains_key("content-security-policy") {
+        let csp = content_security_policy("");
+        headers.insert(
+            "content-security-policy",
+            HeaderValue::from_str(&csp).unwrap(),
+        );
+    }
     headers.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),

@@ -117,6 +117,8 @@ pub struct ServerConfig {
     pub sessions: SessionSettings,
     pub cloud: Cloud,
     pub sign_in: SignInSettings,
+    /// Signing in with Microsoft Entra ID (`[sso]`), when configured.
+    pub sso: Option<Arc<crate::sso::Sso>>,
 }
 
 /// How sign-in attempts are counted and bounded.

@@ -2,8 +2,11 @@
 
 use actlog_domain::roles::Role;
 use actlog_domain::time::OperationDate;
+use actlog_store::identity::NO_PASSWORD;
 use actlog_store::identity::{normalize_email, parse_role_codes, role_codes};
-use actlog_store::{AddUserError, Identity, NewUser, Session, StoreError, User};
+use actlog_store::{
+    AddUserError, ExternalSignIn, ExternalSignInError, Identity, NewUser, Session, StoreError, User,
+};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row};
 
@@ -28,8 +31,85 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
+/// What one external sign-in job found; it writes only when it returns `Signed`.
+enum External {
+    Signed(User),
+    EmailTaken,
+    OtherPartner(String),
+}
+
+/// [`Identity::sign_in_external`] in one writer job (one savepoint): checks first, then writes.
+fn sign_in_external(
+    conn: &rusqlite::Connection,
+    who: &ExternalSignIn,
+) -> rusqlite::Result<External> {
+    let email = normalize_email(&who.email);
+    let linked: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT u.id, p.id FROM external_identities e JOIN users u ON u.id = e.user_id
+             JOIN partners p ON p.pkey = u.partner WHERE e.tenant_id = ?1 AND e.object_id = ?2",
+        )?
+        .query_row((&who.tenant_id, &who.object_id), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let holder: Option<i64> = conn
+        .prepare_cached("SELECT id FROM users WHERE email = ?1")?
+        .query_row([&email], |r| r.get(0))
+        .optional()?;
+    let codes = role_codes(&who.roles);
+    let id = match linked {
+        Some((_, partner)) if partner != who.partner_id => {
+            return Ok(External::OtherPartner(partner));
+        }
+        Some((id, _)) if holder.is_some_and(|h| h != id) => return Ok(External::EmailTaken),
+        None if holder.is_some() => return Ok(External::EmailTaken),
+        Some((id, _)) => {
+            conn.prepare_cached("UPDATE users SET email = ?2, roles = ?3 WHERE id = ?1")?
+                .execute((id, &email, &codes))?;
+            id
+        }
+        None => {
+            let (pkey, _) = ensure_row(conn, &who.partner_id)?;
+            let id: i64 = conn
+                .prepare_cached(
+                    "INSERT INTO users (partner, email, password_hash, roles, created_at)
+                     VALUES (?1, ?2, ?3, ?4, unixepoch()) RETURNING id",
+                )?
+                .query_row((pkey, &email, NO_PASSWORD, &codes), |r| r.get(0))?;
+            conn.prepare_cached(
+                "INSERT INTO external_identities (tenant_id, object_id, user_id, created_at)
+                 VALUES (?1, ?2, ?3, unixepoch())",
+            )?
+            .execute((&who.tenant_id, &who.object_id, id))?;
+            id
+        }
+    };
+    let user = conn
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN partners p ON p.pkey = u.partner WHERE u.id = ?1"
+        ))?
+        .query_row([id], user_row)?;
+    Ok(External::Signed(user))
+}
+
 #[async_trait]
 impl Identity for SqliteStore {
+    async fn sign_in_external(&self, who: &ExternalSignIn) -> Result<User, ExternalSignInError> {
+        let job = who.clone();
+        let found = self
+            .writer
+            .run(1, move |conn| sign_in_external(conn, &job).map_err(db))
+            .await?;
+        match found {
+            External::Signed(user) => Ok(user),
+            External::EmailTaken => {
+                Err(ExternalSignInError::EmailTaken(normalize_email(&who.email)))
+            }
+            External::OtherPartner(p) => Err(ExternalSignInError::OtherPartner(p)),
+        }
+    }
+
     async fn add_user(&self, user: NewUser) -> Result<User, AddUserError> {
         let email = normalize_email(&user.email);
         if self.user_by_email(&email).await?.is_some() {

@@ -73,11 +73,47 @@ pub enum AddUserError {
     Store(#[from] StoreError),
 }
 
+/// A user coming back from an external identity provider (OpenID Connect), as the provider
+/// names them: `tenant_id` + `object_id` (Entra's `tid` + `oid`) identify them; the email and
+/// roles are what the provider says today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalSignIn {
+    /// The partner the tenant's users belong to (configuration).
+    pub partner_id: String,
+    pub tenant_id: String,
+    pub object_id: String,
+    /// The sign-in name to show (Entra's `preferred_username`); stored lowercase, unique in
+    /// the deployment like every user's email.
+    pub email: String,
+    pub roles: Vec<Role>,
+}
+
+/// Why an external sign-in could not be recorded. Nothing is written when it fails.
+#[derive(Debug, thiserror::Error)]
+pub enum ExternalSignInError {
+    #[error("another user already has the email {0}")]
+    EmailTaken(String),
+    #[error("the identity belongs to a user of partner {0}, not of the tenant's partner")]
+    OtherPartner(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The password hash of a user who signs in only through an identity provider: not a PHC
+/// string, so no password ever matches it.
+pub const NO_PASSWORD: &str = "";
+
 /// Users and sessions.
 #[async_trait]
 pub trait Identity: Send + Sync {
     /// Creates a user (and its partner, if new).
     async fn add_user(&self, user: NewUser) -> Result<User, AddUserError>;
+
+    /// Records a sign-in through an identity provider, in one transaction: the user linked to
+    /// (`tenant_id`, `object_id`) gets the email and roles given (replacing the old ones), or is
+    /// created with them (and its partner, if new) and linked, without a password. A disabled
+    /// user is returned as it is (the caller refuses it).
+    async fn sign_in_external(&self, who: &ExternalSignIn) -> Result<User, ExternalSignInError>;
 
     /// The user signing in with `email` (compared in lowercase).
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;

@@ -12,7 +12,9 @@ pub mod log;
 pub mod refill;
 pub mod sql;
 
-pub use identity::{AddUserError, Identity, NewUser, Session, User};
+pub use identity::{
+    AddUserError, ExternalSignIn, ExternalSignInError, Identity, NewUser, Session, User,
+};
 pub use log::{Log, LogHead, LoggedRecord, StoredCheckpoint};
 
 use actlog_domain::AuditRecord;

@@ -90,6 +90,7 @@ struct FileSettings {
     postgres: Option<FilePostgres>,
     pull: Option<FilePull>,
     sign_in: Option<FileSignIn>,
+    sso: Option<crate::sso_settings::FileSso>,
     checkpoints: Option<FileCheckpoints>,
 }
 
@@ -530,12 +531,14 @@ impl Settings {
         let pull = PullSettings::load(cloud, file.pull, &env)?;
         let sign_in = sign_in_settings(file.sign_in.unwrap_or_default(), &env)?;
         let checkpoints = checkpoint_settings(file.checkpoints.unwrap_or_default(), &env)?;
+        let sso = crate::sso_settings::load(cloud, file.sso, &env)?;
         let server = ServerConfig {
             limits,
             policy,
             sessions,
             cloud,
             sign_in,
+            sso,
         };
         Ok(Settings {
             database: DatabaseUrl::parse(&database)?,
@@ -753,6 +756,37 @@ export_send_timeout_seconds = 30
 # Connections of their own for API-key, session and user look-ups, so that sign-in and
 # authentication never wait behind queries.
 auth_connections = 2
+
+# Sign in with Microsoft Entra ID (OpenID Connect), and Entra-issued API tokens. Uncomment
+# [sso] to turn it on; see the README, "Signing in with Entra ID".
+# [sso]
+# The app registration (Application (client) ID) and one of its client secrets (prefer
+# ACTLOG_SSO_CLIENT_SECRET; it is never printed).
+# client_id = "00000000-0000-0000-0000-000000000000"
+# client_secret = "…"
+# Where people open actlog; the redirect URI to register is public_url + "/auth/callback".
+# public_url = "https://actlog.example"
+# Default from cloud: https://login.microsoftonline.com ("public"),
+# https://login.microsoftonline.us ("usgov"). Each tenant's issuer is
+# {authority}/{tenant_id}/v2.0, and tokens must name it exactly.
+# authority = "https://login.microsoftonline.com"
+# The aud of API access tokens (the app's Application ID URI or client id); unset: API tokens
+# are refused.
+# api_audience = "api://actlog"
+# Offer the email/password form beside Sign in with Microsoft.
+# local_accounts = true
+# One table per tenant whose users and applications may come in.
+# [[sso.tenants]]
+# tenant_id = "00000000-0000-0000-0000-000000000000"   # the tid claim
+# partner = "3b33e682-00c3-41ee-9dd2-a548adf56438"       # the actlog partner they belong to
+# domains = ["contoso.example"]                          # work emails, to pick the tenant
+# App roles (the roles claim) of users → Partner Center roles, taken at every sign-in.
+# [sso.roles]
+# "ActivityLog.Reader" = ["Admin agent"]
+# App roles of applications (app-only tokens) → API scopes.
+# [sso.api_roles]
+# "ActivityLog.Read" = ["read"]
+# "ActivityLog.ReadWrite" = ["read", "write"]
 "#;
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod import;
 mod progress;
 mod pull;
 mod serve;
+mod sso_settings;
 mod user;
 
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! The cases, grouped by what they check. Each takes a fresh, empty store and panics on failure.
 
 mod append;
+mod external;
 mod filters;
 mod identity;
 mod log;
@@ -13,6 +14,10 @@ pub use append::{
     concurrent_single_record_appends_are_all_stored,
     conflicting_batches_store_nothing_and_name_the_ids, duplicate_ids_inside_one_batch,
     retried_batches_store_nothing_new,
+};
+pub use external::{
+    external_identities_stay_with_their_partner, external_sign_ins_create_then_update_one_user,
+    external_sign_ins_never_take_another_users_email,
 };
 pub use filters::{
     compound_filters_and_free_text_match_the_reference,

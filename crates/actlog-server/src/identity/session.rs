@@ -105,6 +105,18 @@ impl SessionSettings {
         self.cookie_header(request, CSRF_COOKIE, token, None)
     }
 
+    /// `Set-Cookie` for a short-lived cookie (`value` URL-safe), or removing it when
+    /// `max_age` is zero.
+    pub fn short_cookie(
+        &self,
+        request: &HeaderMap,
+        name: &str,
+        value: &str,
+        max_age: Duration,
+    ) -> HeaderValue {
+        self.cookie_header(request, name, value, Some(max_age))
+    }
+
     fn cookie_header(
         &self,
         request: &HeaderMap,

@@ -1,6 +1,7 @@
 //! The web dashboard: server-rendered pages, English and Italian, no script framework.
 //!
 //! - [`signin`]: `/sign-in`, `/sign-out`.
+//! - [`sso`]: `/auth/start`, `/auth/callback` ("Sign in with Microsoft").
 //! - [`activity`]: `/activity-log`, the seed's page.
 //! - [`customers`]: a customer's Subscriptions page.
 //! - [`preferences`]: `POST /preferences` (language, time zone).
@@ -16,6 +17,7 @@ pub mod page;
 pub mod password;
 pub mod preferences;
 pub mod signin;
+pub mod sso;
 pub mod url;
 
 use axum::Router;
@@ -36,6 +38,8 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/sign-in", get(signin::show).post(signin::submit))
         .route("/sign-out", axum::routing::post(signin::sign_out))
+        .route("/auth/start", get(sso::start))
+        .route("/auth/callback", get(sso::callback))
         .route("/activity-log", get(activity::show))
         .route("/customers/{id}/subscriptions", get(customers::show))
         .route("/preferences", axum::routing::post(preferences::save))

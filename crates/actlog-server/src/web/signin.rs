@@ -51,6 +51,14 @@ struct SignInPage {
     email: String,
     error: Option<String>,
     notice: Option<String>,
+    /// "Sign in with Microsoft" straight to the only tenant.
+    sso_single: bool,
+    /// "Sign in with Microsoft" after asking the work email (several tenants).
+    sso_by_email: bool,
+    /// The email/password form.
+    local_accounts: bool,
+    /// The provider's end-session page, offered after signing out of actlog.
+    end_session: Option<String>,
 }
 
 /// A local path to return to after sign-in, never another site: see
@@ -79,24 +87,65 @@ fn form(
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
+    let page = Shown {
+        status,
+        next,
+        email,
+        error,
+        notice,
+        end_session: None,
+    };
+    form_with(state, headers, page)
+}
+
+/// What the sign-in page shows besides its forms.
+#[derive(Debug)]
+pub(crate) struct Shown {
+    pub status: StatusCode,
+    pub next: String,
+    pub email: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    pub end_session: Option<String>,
+}
+
+/// The sign-in page: the email/password form (unless `[sso] local_accounts = false`) and
+/// "Sign in with Microsoft" when `[sso]` is configured, with a fresh CSRF token in its cookie.
+pub(crate) fn form_with(state: &AppState, headers: &HeaderMap, shown: Shown) -> Response {
     let lang = page::language(None, headers);
     let csrf = new_token();
     let frame = Frame::new(state, lang, "sign-in-title", None);
+    let sso = state.config.sso.as_deref();
+    let tenants = sso.map_or(0, |s| s.tenants.len());
     let mut response = render(
-        status,
+        shown.status,
         &SignInPage {
             frame,
             csrf: csrf.clone(),
-            next,
-            email,
-            error,
-            notice,
+            next: shown.next,
+            email: shown.email,
+            error: shown.error,
+            notice: shown.notice,
+            sso_single: tenants == 1,
+            sso_by_email: tenants > 1,
+            local_accounts: sso.is_none_or(|s| s.local_accounts),
+            end_session: shown.end_session,
         },
     );
     response.headers_mut().append(
         SET_COOKIE,
         state.config.sessions.csrf_cookie(headers, &csrf),
     );
+    // "Sign in with Microsoft" is a form whose answer redirects to the provider, which the
+    // browser allows only when form-action names it.
+    if let Some(origin) = sso.and_then(|s| s.oidc.authority_origin()) {
+        let csp = crate::content_security_policy(&origin);
+        if let Ok(value) = HeaderValue::from_str(&csp) {
+            response
+                .headers_mut()
+                .insert("content-security-policy", value);
+        }
+    }
     response
 }
 
@@ -111,15 +160,19 @@ pub async fn show(
     let notice = params
         .get("signed_out")
         .map(|_| crate::web::i18n::Tr::new(lang).t("signed-out"));
-    form(
-        &state,
-        &headers,
-        StatusCode::OK,
-        safe_next(params.get("next")),
-        String::new(),
-        None,
+    let end_session = match (state.config.sso.as_deref(), params.get("provider")) {
+        (Some(sso), Some(tid)) if notice.is_some() => sso.oidc.end_session_url(tid).await,
+        _ => None,
+    };
+    let shown = Shown {
+        status: StatusCode::OK,
+        next: safe_next(params.get("next")),
+        email: String::new(),
+        error: None,
         notice,
-    )
+        end_session,
+    };
+    form_with(&state, &headers, shown)
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +199,23 @@ pub async fn submit(
     let cookie_csrf = session::cookie(&headers, CSRF_COOKIE).unwrap_or("");
     if cookie_csrf.is_empty() || !same_secret(cookie_csrf, &input.csrf) {
         let error = Some(tr.t("sign-in-expired-form"));
+        return Ok(form(
+            &state,
+            &headers,
+            StatusCode::FORBIDDEN,
+            next,
+            email,
+            error,
+            None,
+        ));
+    }
+    if state
+        .config
+        .sso
+        .as_deref()
+        .is_some_and(|s| !s.local_accounts)
+    {
+        let error = Some(tr.t("sso-local-accounts-off"));
         return Ok(form(
             &state,
             &headers,
@@ -224,19 +294,29 @@ pub async fn submit(
     };
     drop(admitted);
     throttles.succeed(store, &email, &address).await?;
+    start_session(&state, &headers, user.id, &next).await
+}
+
+/// Starts a session for `user_id` and sends the browser to `next`.
+pub(crate) async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user_id: i64,
+    next: &str,
+) -> Result<Response, ApiError> {
     // A new session id at every sign-in: a session id planted before sign-in is worthless.
-    if let Some(old) = session::session_hash(&headers) {
+    if let Some(old) = session::session_hash(headers) {
         state.store.delete_session(&old).await?;
     }
     let token = new_token();
     state
         .store
-        .create_session(&hash(&token), user.id, &new_token(), state.clock.now())
+        .create_session(&hash(&token), user_id, &new_token(), state.clock.now())
         .await?;
-    let mut response = see_other(&next);
+    let mut response = see_other(next);
     response.headers_mut().append(
         SET_COOKIE,
-        state.config.sessions.session_cookie(&headers, &token),
+        state.config.sessions.session_cookie(headers, &token),
     );
     Ok(response)
 }
@@ -269,11 +349,34 @@ pub async fn sign_out(
             state.store.delete_session(&id).await?;
         }
     }
-    let mut response =
-        (StatusCode::SEE_OTHER, [(LOCATION, "/sign-in?signed_out=1")]).into_response();
+    // Signed in through a provider: the page after offers signing out there too.
+    let provider = crate::web::sso::signed_in_tenant(&headers).filter(|tid| {
+        state
+            .config
+            .sso
+            .as_deref()
+            .is_some_and(|s| s.tenant(tid).is_some())
+    });
+    let location = match &provider {
+        Some(tid) => format!(
+            "/sign-in?signed_out=1&provider={}",
+            crate::web::url::encode(tid)
+        ),
+        None => "/sign-in?signed_out=1".to_owned(),
+    };
+    let mut response = see_other(&location);
     response.headers_mut().append(
         SET_COOKIE,
         state.config.sessions.clear_session_cookie(&headers),
     );
+    if provider.is_some() {
+        let clear = state.config.sessions.short_cookie(
+            &headers,
+            crate::web::sso::TENANT_COOKIE,
+            "",
+            std::time::Duration::ZERO,
+        );
+        response.headers_mut().append(SET_COOKIE, clear);
+    }
     Ok(response)
 }

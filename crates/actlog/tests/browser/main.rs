@@ -10,10 +10,12 @@
 //! - [`activity_log`]: the period, the table, row details, paging, the Subscriptions page.
 //! - [`export`]: downloads into the browser's download folder.
 //! - [`language`]: Italian from the browser and from the user's preference.
+//! - [`sso`]: Sign in with Microsoft through a real OpenID provider, and its API tokens.
 
 mod activity_log;
 mod export;
 mod language;
 mod log_page;
 mod sign_in;
+mod sso;
 mod support;

@@ -7,9 +7,11 @@
 //!
 //! - [`demo`]: the server, and records sent to it through the API.
 //! - [`browser`]: chromedriver, Chromium, waiting for pages, elements and downloads.
+//! - [`oidc`]: a real OpenID provider, and `actlog serve` signing in through it.
 
 mod browser;
 mod demo;
+pub mod oidc;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -44,6 +46,12 @@ pub async fn start_in(lang: &str) -> Option<(Browser, Demo)> {
     let demo = Demo::start();
     let browser = Browser::start(&tools, &demo.url, lang).await;
     Some((browser, demo))
+}
+
+/// An English browser on `base` (another server than the demo), or `None` as [`start_in`].
+pub async fn browser_at(base: &str) -> Option<Browser> {
+    let tools = tools()?;
+    Some(Browser::start(&tools, base, "en-US").await)
 }
 
 /// [`start_in`] with an English browser.

@@ -372,6 +372,9 @@ async fn connect(
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            // Pages only ever come from loopback (the test OpenID provider's login page
+            // imports a web font from outside: it must fail at once, not wait for a network).
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
             format!("--user-data-dir={}", profile.path().display()),
             "--window-size=1280,900",
             format!("--lang={lang}"),
