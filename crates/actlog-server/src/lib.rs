@@ -18,6 +18,7 @@ pub mod client_addr;
 pub mod connections;
 pub mod encoding;
 pub mod error;
+pub mod evidence;
 pub mod export;
 pub mod housekeeping;
 pub mod identity;
@@ -52,6 +53,7 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .merge(evidence::router())
         .merge(records::router())
         .merge(web::router())
         .route("/healthz", get(|| async { "ok" }))
@@ -224,9 +226,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let housekeeping = housekeeping::start(state.clone());
+    let signing = evidence::start_signing(state.clone());
     let limits = state.limits();
     let served = connections::run(listener, app(state), limits, shutdown).await;
     housekeeping.abort();
+    if let Some(signing) = signing {
+        signing.abort();
+    }
     served
 }
 

@@ -119,6 +119,15 @@ pub struct ServerConfig {
     pub sign_in: SignInSettings,
     /// Signing in with Microsoft Entra ID (`[sso]`), when configured.
     pub sso: Option<Arc<crate::sso::Sso>>,
+    /// Signing partners' checkpoints, when the deployment's keyring is loaded.
+    pub checkpoints: Option<CheckpointSigning>,
+}
+
+/// The deployment's checkpoint signer and how often the server signs the logs that grew.
+#[derive(Debug, Clone)]
+pub struct CheckpointSigning {
+    pub signer: actlog_app::evidence::Signer,
+    pub interval: std::time::Duration,
 }
 
 /// How sign-in attempts are counted and bounded.

@@ -539,6 +539,7 @@ impl Settings {
             cloud,
             sign_in,
             sso,
+            checkpoints: None,
         };
         Ok(Settings {
             database: DatabaseUrl::parse(&database)?,

@@ -74,7 +74,11 @@ pub async fn run(
         println!("    {email:<44} {roles}");
     }
     println!("Press Ctrl-C to stop.");
-    serve::serve_on(listener, store, actlog_server::ServerConfig::default()).await
+    let config = actlog_server::ServerConfig {
+        checkpoints: Some(serve::signing(&Default::default(), &url)?),
+        ..Default::default()
+    };
+    serve::serve_on(listener, store, config).await
 }
 
 /// The password of every demo user.

@@ -41,7 +41,8 @@ pub async fn open_store_with(
     }
 }
 
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
+    settings.server.checkpoints = Some(signing(&settings.checkpoints, &settings.database)?);
     let store = open_store_with(&settings.database, settings.postgres, settings.sqlite).await?;
     let listener = bind(settings.listen).await?;
     println!(
@@ -50,6 +51,18 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.database
     );
     serve_on(listener, store, settings.server).await
+}
+
+/// The deployment's checkpoint signer, its keyring created on first start.
+pub fn signing(
+    settings: &crate::config::CheckpointSettings,
+    database: &DatabaseUrl,
+) -> anyhow::Result<actlog_server::state::CheckpointSigning> {
+    let keyring = crate::evidence::keyring(settings, database)?;
+    Ok(actlog_server::state::CheckpointSigning {
+        signer: actlog_app::evidence::Signer::new(keyring),
+        interval: settings.interval,
+    })
 }
 
 /// Binds, explaining the usual failure.

@@ -249,3 +249,151 @@ fn a_database_from_before_the_log_gets_its_log_built_on_opening() {
     assert!(grown.status.success(), "{}", text(&grown));
     assert!(text(&grown).contains("log of 25"), "{}", text(&grown));
 }
+
+/// `actlog serve` signs the logs that grew every `[checkpoints] interval_seconds`, without
+/// anyone asking, and serves the checkpoint `actlog verify` then finds stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_server_signs_grown_logs_on_its_own() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("actlog.toml");
+    std::fs::write(&config, "[checkpoints]\ninterval_seconds = 1\n").unwrap();
+    let server = common::Server::start(db.url(), Some(&config));
+    let keyring = common::keyring_for(db.url());
+    let writer = common::create_key(db.url(), "p1");
+    let batch: Vec<String> = (0..3)
+        .map(|n| {
+            format!(
+                r#"{{"id":"s{n}","operationType":"create_order","operationDate":"2024-05-01T10:00:0{n}Z"}}"#
+            )
+        })
+        .collect();
+    let client = reqwest::Client::new();
+    let stored = client
+        .post(format!("{}/v1/auditrecords", server.url))
+        .bearer_auth(&writer)
+        .header("content-type", "application/json")
+        .body(format!("[{}]", batch.join(",")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 201);
+
+    // Nobody asks for a checkpoint: the server's own signing must store one of 3 records.
+    let signed = (0..40).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let out = run(&keyring, &["verify", "--database", db.url()]);
+        text(&out)
+            .contains("partner p1: 3 records, log of 3")
+            .then_some(())
+            .filter(|_| text(&out).contains("1 checkpoints checked"))
+            .map(|_| out)
+    });
+    let out = signed.expect("a checkpoint signed by the server within 10 s");
+    assert!(out.status.success(), "{}", text(&out));
+
+    let reader = {
+        let out = common::actlog(&[
+            "apikey",
+            "create",
+            "--partner",
+            "p1",
+            "--scopes",
+            "read",
+            "--database",
+            db.url(),
+        ]);
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let checkpoint = client
+        .get(format!("{}/v1/checkpoint", server.url))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checkpoint.status(), 200);
+    assert!(
+        checkpoint
+            .text()
+            .await
+            .unwrap()
+            .starts_with("actlog/partner/p1\n3\n")
+    );
+}
+
+/// A checkpoint and an inclusion proof from a running server, checked by an implementation
+/// of the specifications written independently in Python (hashlib, and the Ed25519 of the
+/// `cryptography` library): the formats are the standard ones, not only self-consistent.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_independent_implementation_verifies_a_checkpoint_and_a_proof() {
+    let db = TestDb::new();
+    let server = common::Server::start(db.url(), None);
+    let keyring = common::keyring_for(db.url());
+    let writer = common::create_key(db.url(), "p1");
+    let batch: Vec<String> = (0..11)
+        .map(|n| {
+            format!(
+                r#"{{"id":"x{n}","customerId":"c{n}","customerName":"Città {n}","operationType":"update_subscription","operationDate":"2024-05-0{}T10:00:00.12345{n}Z","operationStatus":"succeeded","customizedData":[{{"key":"SubscriptionId","value":"s{n}"}},{{"key":"Note","value":null}}]}}"#,
+                1 + n % 9
+            )
+        })
+        .collect();
+    let client = reqwest::Client::new();
+    let stored = client
+        .post(format!("{}/v1/auditrecords", server.url))
+        .bearer_auth(&writer)
+        .header("content-type", "application/json")
+        .body(format!("[{}]", batch.join(",")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 201);
+    let get = |path: String| {
+        let (client, url, key) = (client.clone(), server.url.clone(), writer.clone());
+        async move {
+            let reply = client
+                .get(format!("{url}{path}"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), 200, "{path}");
+            reply.text().await.unwrap()
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let key = String::from_utf8(run(&keyring, &["keys", "show", "--database", db.url()]).stdout)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    for id in ["x0", "x6", "x10"] {
+        let proof = get(format!("/v1/auditrecords/{id}/proof")).await;
+        let record = get(format!("/v1/auditrecords/{id}")).await;
+        let proof_json: serde_json::Value = serde_json::from_str(&proof).unwrap();
+        let files = ["checkpoint", "record.json", "proof.json"].map(|f| dir.path().join(f));
+        std::fs::write(&files[0], proof_json["checkpoint"].as_str().unwrap()).unwrap();
+        std::fs::write(&files[1], record).unwrap();
+        std::fs::write(&files[2], proof).unwrap();
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/independent/check_proof.py"
+        );
+        let out = Command::new("python3")
+            .arg(script)
+            .arg(&key)
+            .args(&files)
+            .arg("p1")
+            .output()
+            .expect("python3 runs");
+        assert!(out.status.success(), "{id}: {}", text(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified");
+    }
+}

@@ -4,6 +4,7 @@
 mod access;
 mod clients;
 mod edges;
+mod evidence;
 mod export;
 mod ingest;
 mod limits;

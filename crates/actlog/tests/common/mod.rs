@@ -234,6 +234,21 @@ pub fn create_key(db: &str, partner: &str) -> String {
         .to_owned()
 }
 
+/// The keyring a test deployment on `db` signs with: beside a SQLite file (its default), in
+/// the temporary directory for a PostgreSQL database.
+pub fn keyring_for(db: &str) -> PathBuf {
+    match db.strip_prefix("sqlite://") {
+        Some(path) => PathBuf::from(format!("{path}.keyring")),
+        None => {
+            let name: String = db
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            std::env::temp_dir().join(format!("actlog-test-{name}.keyring"))
+        }
+    }
+}
+
 /// A running `actlog serve`, killed (SIGKILL) when dropped.
 #[derive(Debug)]
 pub struct Server {
@@ -250,6 +265,9 @@ impl Server {
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
+        // The deployment's keyring, in the test's temporary places rather than the user's
+        // data directory.
+        command.env("ACTLOG_CHECKPOINTS_KEYRING", keyring_for(db));
         let mut child = command
             .args(["serve", "--database", db, "--listen", "127.0.0.1:0"])
             .env("ACTLOG_LOG", "warn")

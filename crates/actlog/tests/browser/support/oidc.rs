@@ -310,6 +310,10 @@ domains = ["fabrikam.example"]
         .args(["serve", "--database", database, "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .env("ACTLOG_LOG", "warn")
+        .env(
+            "ACTLOG_CHECKPOINTS_KEYRING",
+            dir.join(format!("{name}.keyring")),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
