@@ -1,7 +1,8 @@
 //! The rows as the records table holds them, as CSV for the shells' bulk loads (`sqlite3
 //! .import`, `psql \copy`): every column a store writes, including the sequence numbers and
-//! the folded forms actlog computes in Rust at insert, so the reference does the same storing
-//! work without the part only actlog does (checking and numbering).
+//! the folded forms actlog computes in Rust at insert and the log index, so the reference does
+//! the same storing work without the part only actlog does (checking, numbering, hashing the
+//! Merkle log).
 //!
 //! The columns are the table's own, in its order, as the database lists them (`sqlite3
 //! .import` takes no column list), so the files follow the schema as it grows; a column this
@@ -65,6 +66,7 @@ fn field(column: &str, seq: i64, partner: i64, r: &AuditRecord, f: &Folded) -> O
         "application_id_fold" => o(&f.application_id),
         "search_text" => Some(f.text.clone()),
         "extensions" => r.extensions.to_stored(),
+        "log_index" => Some((seq - 1).to_string()),
         _ => None,
     }
 }
