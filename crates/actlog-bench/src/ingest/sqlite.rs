@@ -100,3 +100,18 @@ fn run_sqlite3(db: &Path, script: &str) -> anyhow::Result<String> {
     }
     Ok(String::from_utf8(out.stdout)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rows::{RowSpec, Shape};
+
+    /// The reference load must take actlog's schema as it stands (`.import` fills every
+    /// column), so that a migration adding a column cannot break the benchmark unnoticed.
+    #[test]
+    fn the_reference_import_loads_rows_into_actlogs_own_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: Vec<_> = RowSpec::new(50, Shape::Compact, 300).rows().collect();
+        let rate = super::sqlite3_import(dir.path(), "bench-partner", &rows).unwrap();
+        assert!(rate > 0.0);
+    }
+}
