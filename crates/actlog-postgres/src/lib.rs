@@ -48,7 +48,7 @@ use actlog_store::{
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
 pub use error::OpenError;
 pub use migrate::MigrateError;
@@ -424,10 +424,9 @@ impl actlog_store::Log for PgStore {
     fn logged_records(&self, partner: &str) -> actlog_store::log::LoggedStream {
         let (pool, partners) = (self.scans.clone(), Arc::clone(&self.partners));
         let partner = partner.to_owned();
-        let pages = futures::stream::try_unfold(Some(0i64), move |after| {
+        actlog_store::log::pages(0i64, move |after| {
             let (pool, partners, partner) = (pool.clone(), Arc::clone(&partners), partner.clone());
             async move {
-                let Some(after) = after else { return Ok(None) };
                 let client = pool.get().await.map_err(error::pool)?;
                 let (batch, last) = match partners.find(&client, &partner).await? {
                     Some(key) => {
@@ -436,33 +435,26 @@ impl actlog_store::Log for PgStore {
                     None => (Vec::new(), after),
                 };
                 let next = (batch.len() == LOG_BATCH).then_some(last);
-                Ok(Some((batch, next)))
+                Ok((batch, next))
             }
-        });
-        pages
-            .try_filter(|b| std::future::ready(!b.is_empty()))
-            .boxed()
+        })
     }
 
     fn all_tiles(&self, partner: &str) -> actlog_store::log::TileStream {
         let (pool, partners) = (self.scans.clone(), Arc::clone(&self.partners));
         let partner = partner.to_owned();
-        let pages = futures::stream::try_unfold(Some(None), move |after| {
+        actlog_store::log::pages(None, move |after| {
             let (pool, partners, partner) = (pool.clone(), Arc::clone(&partners), partner.clone());
             async move {
-                let Some(after) = after else { return Ok(None) };
                 let client = pool.get().await.map_err(error::pool)?;
                 let batch = match partners.find(&client, &partner).await? {
                     Some(key) => log::tiles_after(&client, key, after, LOG_BATCH).await?,
                     None => Vec::new(),
                 };
                 let next = (batch.len() == LOG_BATCH).then(|| batch.last().map(|(t, _)| *t));
-                Ok(Some((batch, next)))
+                Ok((batch, next))
             }
-        });
-        pages
-            .try_filter(|b| std::future::ready(!b.is_empty()))
-            .boxed()
+        })
     }
 }
 

@@ -342,10 +342,9 @@ impl actlog_store::Log for SqliteStore {
 
     fn logged_records(&self, partner: &str) -> actlog_store::log::LoggedStream {
         let (readers, partner) = (Arc::clone(&self.scanners), partner.to_owned());
-        let pages = futures::stream::try_unfold(Some(0i64), move |after| {
+        actlog_store::log::pages(0i64, move |after| {
             let (readers, partner) = (Arc::clone(&readers), partner.clone());
             async move {
-                let Some(after) = after else { return Ok(None) };
                 let (batch, last) = readers
                     .run(move |conn, partners| match partners.find(conn, &partner)? {
                         Some(key) => log::records_after(conn, key, &partner, after, LOG_BATCH),
@@ -353,20 +352,16 @@ impl actlog_store::Log for SqliteStore {
                     })
                     .await?;
                 let next = (batch.len() == LOG_BATCH).then_some(last);
-                Ok(Some((batch, next)))
+                Ok((batch, next))
             }
-        });
-        Box::pin(futures::TryStreamExt::try_filter(pages, |b| {
-            std::future::ready(!b.is_empty())
-        }))
+        })
     }
 
     fn all_tiles(&self, partner: &str) -> actlog_store::log::TileStream {
         let (readers, partner) = (Arc::clone(&self.scanners), partner.to_owned());
-        let pages = futures::stream::try_unfold(Some(None), move |after| {
+        actlog_store::log::pages(None, move |after| {
             let (readers, partner) = (Arc::clone(&readers), partner.clone());
             async move {
-                let Some(after) = after else { return Ok(None) };
                 let batch = readers
                     .run(move |conn, partners| match partners.find(conn, &partner)? {
                         Some(key) => log::tiles_after(conn, key, after, LOG_BATCH),
@@ -374,12 +369,9 @@ impl actlog_store::Log for SqliteStore {
                     })
                     .await?;
                 let next = (batch.len() == LOG_BATCH).then(|| batch.last().map(|(t, _)| *t));
-                Ok(Some((batch, next)))
+                Ok((batch, next))
             }
-        });
-        Box::pin(futures::TryStreamExt::try_filter(pages, |b| {
-            std::future::ready(!b.is_empty())
-        }))
+        })
     }
 }
 

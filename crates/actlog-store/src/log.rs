@@ -103,3 +103,27 @@ pub trait Log: Send + Sync {
 pub fn leaf_of(partner: &str, record: &AuditRecord) -> Hash {
     actlog_tlog::merkle::leaf_hash(&actlog_tlog::canonical::encode(partner, record))
 }
+
+/// Pages read one after another as a stream: `next(after)` reads the page after position
+/// `after` and says where the following one starts (`None`: it was the last). Empty pages are
+/// left out. What both backends' [`Log::logged_records`] and [`Log::all_tiles`] are made of.
+pub fn pages<C, T, F, Fut>(start: C, next: F) -> BoxStream<'static, Result<Vec<T>, StoreError>>
+where
+    C: Send + 'static,
+    T: Send + 'static,
+    F: Fn(C) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<C>), StoreError>> + Send + 'static,
+{
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::try_unfold(Some(start), move |after| {
+        let page = after.map(&next);
+        async move {
+            match page {
+                None => Ok(None),
+                Some(page) => page.await.map(Some),
+            }
+        }
+    })
+    .try_filter(|batch| std::future::ready(!batch.is_empty()))
+    .boxed()
+}

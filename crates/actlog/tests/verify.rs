@@ -250,6 +250,24 @@ fn a_database_from_before_the_log_gets_its_log_built_on_opening() {
     assert!(text(&grown).contains("log of 25"), "{}", text(&grown));
 }
 
+/// Posts `records` (JSON objects) to `server` as one batch, which must be stored.
+async fn post_records(
+    client: &reqwest::Client,
+    server: &common::Server,
+    key: &str,
+    records: &[String],
+) {
+    let stored = client
+        .post(format!("{}/v1/auditrecords", server.url))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(format!("[{}]", records.join(",")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 201);
+}
+
 /// `actlog serve` signs the logs that grew every `[checkpoints] interval_seconds`, without
 /// anyone asking, and serves the checkpoint `actlog verify` then finds stored.
 #[tokio::test(flavor = "multi_thread")]
@@ -269,15 +287,7 @@ async fn a_running_server_signs_grown_logs_on_its_own() {
         })
         .collect();
     let client = reqwest::Client::new();
-    let stored = client
-        .post(format!("{}/v1/auditrecords", server.url))
-        .bearer_auth(&writer)
-        .header("content-type", "application/json")
-        .body(format!("[{}]", batch.join(",")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stored.status(), 201);
+    post_records(&client, &server, &writer, &batch).await;
 
     // Nobody asks for a checkpoint: the server's own signing must store one of 3 records.
     let signed = (0..40).find_map(|_| {
@@ -345,15 +355,7 @@ async fn an_independent_implementation_verifies_a_checkpoint_and_a_proof() {
         })
         .collect();
     let client = reqwest::Client::new();
-    let stored = client
-        .post(format!("{}/v1/auditrecords", server.url))
-        .bearer_auth(&writer)
-        .header("content-type", "application/json")
-        .body(format!("[{}]", batch.join(",")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stored.status(), 201);
+    post_records(&client, &server, &writer, &batch).await;
     let get = |path: String| {
         let (client, url, key) = (client.clone(), server.url.clone(), writer.clone());
         async move {
