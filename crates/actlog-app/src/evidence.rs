@@ -39,6 +39,12 @@ impl Signer {
         self.keyring.verifiers()
     }
 
+    /// A signed note of `text` (ending in a newline) by the deployment's current key: how a
+    /// proved export's manifest is signed.
+    pub fn sign_note(&self, text: &str) -> Result<String, actlog_tlog::note::NoteError> {
+        actlog_tlog::note::sign(text, self.keyring.signing_key())
+    }
+
     /// The partner's log's origin line.
     pub fn origin(&self, partner: &str) -> Result<String, CheckpointError> {
         checkpoint::origin(self.deployment(), partner)

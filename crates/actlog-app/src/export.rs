@@ -5,6 +5,8 @@
 //! blocking thread, so the two overlap; both hold a bounded amount of data, so memory does not
 //! grow with the export.
 
+pub mod proved;
+
 use std::io::Write;
 
 use futures::StreamExt;

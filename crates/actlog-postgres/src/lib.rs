@@ -387,6 +387,20 @@ impl actlog_store::Log for PgStore {
         Ok(index)
     }
 
+    async fn log_indexes(
+        &self,
+        partner: &str,
+        ids: &[String],
+    ) -> Result<Vec<Option<u64>>, StoreError> {
+        let client = self.reader().await?;
+        let indexes = match self.partners.find(&client, partner).await? {
+            Some(key) => log::indexes_of(&*client, key, ids).await?,
+            None => vec![None; ids.len()],
+        };
+        client.done();
+        Ok(indexes)
+    }
+
     async fn add_checkpoint(
         &self,
         partner: &str,

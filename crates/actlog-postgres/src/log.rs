@@ -299,6 +299,25 @@ pub(crate) async fn index_of(
     Ok(row.and_then(|r| u64::try_from(r.get::<_, i64>(0) - 1).ok()))
 }
 
+pub(crate) async fn indexes_of(
+    client: &impl GenericClient,
+    key: i64,
+    ids: &[String],
+) -> Result<Vec<Option<u64>>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT id, seq FROM record_ids WHERE partner = $1 AND id = ANY($2)",
+            &[&key, &ids],
+        )
+        .await
+        .map_err(db)?;
+    let found: std::collections::HashMap<String, u64> = rows
+        .iter()
+        .filter_map(|r| Some((r.get(0), u64::try_from(r.get::<_, i64>(1) - 1).ok()?)))
+        .collect();
+    Ok(ids.iter().map(|id| found.get(id).copied()).collect())
+}
+
 pub(crate) async fn add_checkpoint(
     client: &impl GenericClient,
     key: i64,

@@ -304,6 +304,20 @@ impl actlog_store::Log for SqliteStore {
             .await
     }
 
+    async fn log_indexes(
+        &self,
+        partner: &str,
+        ids: &[String],
+    ) -> Result<Vec<Option<u64>>, StoreError> {
+        let (partner, ids) = (partner.to_owned(), ids.to_vec());
+        self.readers
+            .run(move |conn, partners| match partners.find(conn, &partner)? {
+                Some(key) => ids.iter().map(|id| log::index_of(conn, key, id)).collect(),
+                None => Ok(vec![None; ids.len()]),
+            })
+            .await
+    }
+
     async fn add_checkpoint(
         &self,
         partner: &str,

@@ -67,6 +67,14 @@ pub trait Log: Send + Sync {
     /// The log index of the partner's record `id`, when it is stored (and logged).
     async fn log_index(&self, partner: &str, id: &str) -> Result<Option<u64>, StoreError>;
 
+    /// The log indexes of the partner's records `ids`, in their order (`None` for one not
+    /// stored or not logged): what a proved export looks up, a batch at a time.
+    async fn log_indexes(
+        &self,
+        partner: &str,
+        ids: &[String],
+    ) -> Result<Vec<Option<u64>>, StoreError>;
+
     /// Keeps a signed checkpoint; one already kept for that size stays (signatures by one key
     /// of one tree are equal, so two servers signing at once agree).
     async fn add_checkpoint(

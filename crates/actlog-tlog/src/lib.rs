@@ -14,12 +14,14 @@
 //!   size and this root", and the origin line naming the deployment and the partner.
 //! - [`tiles`]: how a store packs the complete nodes it keeps, sixteen hashes to a row at
 //!   every fourth level, and answers any complete node from them.
+//! - [`bundle`]: proof bundles of exports, and their offline verification.
 //! - [`keyfile`]: the signing keyring file, kept outside the database so that the database
 //!   alone cannot forge a checkpoint, with rotation that keeps old verifier keys.
 //!
 //! The formats are written down in `docs/tamper-evidence.md`, precisely enough to be checked
 //! by a few lines of another language.
 
+pub mod bundle;
 pub mod canonical;
 pub mod checkpoint;
 #[cfg(unix)]

@@ -1,5 +1,6 @@
-//! `actlog keys show|rotate`, `actlog checkpoint` and `actlog verify`: the deployment's signing
-//! keyring, its partners' signed checkpoints, and the recomputation of every log.
+//! `actlog keys show|rotate`, `actlog checkpoint`, `actlog verify` and `actlog verify-export`:
+//! the deployment's signing keyring, its partners' signed checkpoints, the recomputation of
+//! every log, and the offline check of an export against its proof bundle.
 
 use std::path::{Path, PathBuf};
 
@@ -145,16 +146,16 @@ pub async fn verify(
         .await?;
         bar.finish_and_clear();
         println!(
-            "partner {}: {} records, log of {} with root {}, {} checkpoints checked: {}",
+            "partner {}: {}, log of {} with root {}, {} checked: {}",
             report.partner,
-            report.records,
+            counted(report.records, "record"),
             report.size,
             evidence::hex(&report.root),
-            report.checkpoints,
+            counted(report.checkpoints as u64, "checkpoint"),
             if report.findings.is_empty() {
                 "intact".to_owned()
             } else {
-                format!("{} problems", report.findings.len())
+                counted(report.findings.len() as u64, "problem")
             }
         );
         for finding in &report.findings {
@@ -163,7 +164,10 @@ pub async fn verify(
         problems += report.findings.len();
     }
     if problems > 0 {
-        bail!("verification failed: {problems} problems found");
+        bail!(
+            "verification failed: {} found",
+            counted(problems as u64, "problem")
+        );
     }
     Ok(())
 }
@@ -175,4 +179,102 @@ fn read_held(path: &Path) -> anyhow::Result<Held> {
         name: path.display().to_string(),
         note,
     })
+}
+
+/// The flags of `actlog verify-export`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyExportArgs {
+    /// The exported file (CSV, XLSX or NDJSON), as downloaded or written by `actlog export`.
+    file: PathBuf,
+    /// Its proof bundle.
+    #[arg(long, value_name = "PROOF")]
+    proof: PathBuf,
+    /// The deployment's verifier key (`actlog keys show` prints it), or a file holding it.
+    #[arg(long = "key", value_name = "VERIFIER_KEY")]
+    key: String,
+}
+
+/// Checks an export against its bundle; exits non-zero with every problem found.
+pub fn verify_export(args: &VerifyExportArgs) -> anyhow::Result<()> {
+    let key = verifier_key(&args.key)?;
+    let open = |path: &Path, what: &str| {
+        std::fs::File::open(path)
+            .map_err(|e| UsageError(format!("cannot read the {what} {}: {e}", path.display())))
+    };
+    let file = open(&args.file, "export")?;
+    let bundle = open(&args.proof, "proof")?;
+    match actlog_tlog::bundle::verify(file, bundle, &key) {
+        Ok(verified) => {
+            let m = &verified.manifest;
+            let period = match &m.period_to {
+                Some(to) => format!("{} to {to}", m.period_from),
+                None => format!("{} to {}", m.period_from, m.exported_at),
+            };
+            println!(
+                "{}: verified. It is the export of {} rows of partner {} ({period}{}) that {} signed on {}; \
+                 every record is in the partner's log {} of {} records (root {}).",
+                args.file.display(),
+                m.rows,
+                m.partner,
+                m.filter
+                    .as_deref()
+                    .map(|f| format!(", filter {f}"))
+                    .unwrap_or_default(),
+                verified.signer.name(),
+                m.exported_at,
+                m.log,
+                m.tree_size,
+                m.root_hash
+            );
+            Ok(())
+        }
+        Err(problems) => {
+            for problem in &problems.0 {
+                println!("  {problem}");
+            }
+            bail!(
+                "{} does not verify against {}: {} found",
+                args.file.display(),
+                args.proof.display(),
+                counted(problems.0.len() as u64, "problem")
+            )
+        }
+    }
+}
+
+/// A verifier key as given, or read from the file it names.
+fn verifier_key(text: &str) -> anyhow::Result<VerifierKey> {
+    if let Ok(key) = text.trim().parse() {
+        return Ok(key);
+    }
+    let from_file = std::fs::read_to_string(text).ok();
+    match from_file
+        .as_deref()
+        .map(|t| t.trim().parse::<VerifierKey>())
+    {
+        Some(Ok(key)) => Ok(key),
+        Some(Err(e)) => {
+            Err(UsageError(format!("the file {text} holds no verifier key: {e}")).into())
+        }
+        None => {
+            let reason = text
+                .trim()
+                .parse::<VerifierKey>()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            Err(UsageError(format!(
+                "--key `{text}` is neither a verifier key ({reason}) nor a file holding one"
+            ))
+            .into())
+        }
+    }
+}
+
+/// `1 record`, `2 records`.
+fn counted(n: u64, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
 }

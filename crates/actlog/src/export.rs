@@ -25,8 +25,11 @@ use actlog_domain::time::QueryDate;
 use actlog_export::{ExportError, ExportOptions, ExportSummary, Format, Period};
 use actlog_store::Store;
 
+use actlog_app::evidence::Signer;
+use actlog_app::export::proved::{self, Described, ProofSink};
+
 use crate::UsageError;
-use crate::config::DatabaseUrl;
+use crate::config::{CheckpointSettings, DatabaseUrl};
 use crate::progress;
 use crate::serve::open_store;
 
@@ -63,6 +66,10 @@ pub struct Args {
     /// (default: standard output).
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write a proof bundle to FILE: the partner's signed checkpoint, a signed manifest
+    /// of the export and every record's inclusion proof, for `actlog verify-export`.
+    #[arg(long, value_name = "FILE")]
+    proof: Option<PathBuf>,
 }
 
 fn date(text: &str) -> Result<String, String> {
@@ -95,7 +102,11 @@ enum Target {
     Stream(PathBuf),
 }
 
-pub async fn run(url: &DatabaseUrl, args: &Args) -> anyhow::Result<()> {
+pub async fn run(
+    url: &DatabaseUrl,
+    checkpoints: &CheckpointSettings,
+    args: &Args,
+) -> anyhow::Result<()> {
     if args.partner.trim().is_empty() {
         return Err(UsageError("--partner must name a partner".into()).into());
     }
@@ -111,12 +122,47 @@ pub async fn run(url: &DatabaseUrl, args: &Args) -> anyhow::Result<()> {
     let (from, to) = period.days(&tz, tz.to_datetime(now.timestamp()).date());
     let name = actlog_export::file_name(&options, from, to);
     let target = target(args, &name)?;
+    let proof = args
+        .proof
+        .as_deref()
+        .map(|p| proof_target(p, &target))
+        .transpose()?;
     if let DatabaseUrl::Sqlite(path) = url
         && !path.exists()
     {
         return Err(UsageError(format!("there is no database at {}", path.display())).into());
     }
     let store = open_store(url).await?;
+    if let Some(proof) = proof {
+        let signer = Signer::new(crate::evidence::keyring(checkpoints, url)?);
+        let described = Described {
+            options,
+            filter: args.filter.clone(),
+            file_name: match &target {
+                Target::File(path) | Target::Stream(path) => path
+                    .file_name()
+                    .map_or(name.clone(), |n| n.to_string_lossy().into_owned()),
+                Target::Stdout => name.clone(),
+            },
+            now: now.timestamp().as_second(),
+        };
+        let job = Proving {
+            store: store.as_ref(),
+            signer: &signer,
+            args,
+            query: &query,
+            described,
+        };
+        let (summary, place) = job.run(&target, &proof).await?;
+        report(&summary, args.format, &place, (from, to), &tz);
+        eprintln!(
+            "Proof written to {}; check it with: actlog verify-export {place} --proof {} --key '{}'",
+            proof.display(),
+            proof.display(),
+            signer.verifiers()[0]
+        );
+        return Ok(());
+    }
     let summary = match &target {
         Target::Stdout => {
             // A bar would mix with records shown on the same terminal.
@@ -204,6 +250,142 @@ fn target(args: &Args, name: &str) -> Result<Target, UsageError> {
     }
 }
 
+/// The proof's file: a regular file (or a new one) in an existing directory, and not the
+/// export's own.
+fn proof_target(path: &Path, target: &Target) -> Result<PathBuf, UsageError> {
+    if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(UsageError(format!(
+            "--proof {} is a directory: name the proof's file",
+            path.display()
+        )));
+    }
+    if !parent(path).is_dir() {
+        return Err(UsageError(format!(
+            "the directory {} does not exist",
+            parent(path).display()
+        )));
+    }
+    let same = |other: &Path| match (std::fs::canonicalize(other), std::fs::canonicalize(path)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => other == path,
+    };
+    if let Target::File(file) | Target::Stream(file) = target
+        && same(file)
+    {
+        return Err(UsageError(
+            "--proof must name another file than --output".into(),
+        ));
+    }
+    Ok(path.to_owned())
+}
+
+/// A proved export's parts, for [`Proving::run`].
+struct Proving<'a> {
+    store: &'a dyn Store,
+    signer: &'a Signer,
+    args: &'a Args,
+    query: &'a Query,
+    described: Described,
+}
+
+impl Proving<'_> {
+    /// Exports into `target` and writes the proof into `proof`: files through hidden
+    /// temporary ones, put in place only once both are complete. Gives the summary and where
+    /// the export went.
+    async fn run(self, target: &Target, proof: &Path) -> anyhow::Result<(ExportSummary, String)> {
+        let proof_temp = temporary_beside(proof)?;
+        let (file, file_temp, place): (Box<dyn Write + Send>, _, _) = match target {
+            Target::Stdout => (Box::new(std::io::stdout()), None, "standard output".into()),
+            Target::File(path) => {
+                let temp = temporary_beside(path)?;
+                let writer = Box::new(std::io::BufWriter::new(temp.as_file().try_clone()?));
+                (writer, Some((temp, path)), path.display().to_string())
+            }
+            Target::Stream(path) => {
+                let device = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                (Box::new(device), None, path.display().to_string())
+            }
+        };
+        let sink = Pair {
+            file,
+            proof: std::io::BufWriter::new(proof_temp.as_file().try_clone()?),
+        };
+        let bar = self.bar(!matches!(target, Target::Stdout)).await?;
+        let ticker = bar.clone();
+        let exported = proved::run(
+            self.store,
+            self.signer,
+            &self.args.partner,
+            self.query,
+            self.described,
+            sink,
+            move |rows| ticker.set_position(rows),
+        );
+        let outcome = tokio::select! {
+            outcome = exported => outcome,
+            () = interrupted() => {
+                drop((proof_temp, file_temp));
+                eprintln!("interrupted: the export and its proof were not written");
+                std::process::exit(130);
+            }
+        };
+        bar.finish_and_clear();
+        let (mut sink, proved) = outcome.context("the export failed; no proof was written")?;
+        sink.file.flush()?;
+        sink.proof.flush()?;
+        drop(sink);
+        if let Some((temp, path)) = file_temp {
+            put_in_place(temp, path)
+                .with_context(|| format!("cannot write {}; nothing was written", path.display()))?;
+        }
+        put_in_place(proof_temp, proof)
+            .with_context(|| format!("cannot write the proof {}", proof.display()))?;
+        Ok((proved.summary, place))
+    }
+
+    async fn bar(&self, show: bool) -> anyhow::Result<indicatif::ProgressBar> {
+        Ok(if show && std::io::stderr().is_terminal() {
+            let total = self.store.count(&self.args.partner, self.query).await?;
+            progress::bar(Some(total), "exporting")
+        } else {
+            indicatif::ProgressBar::hidden()
+        })
+    }
+}
+
+/// The export and its proof, written side by side.
+struct Pair {
+    file: Box<dyn Write + Send>,
+    proof: std::io::BufWriter<std::fs::File>,
+}
+
+impl ProofSink for Pair {
+    fn file(&mut self) -> &mut (dyn Write + Send) {
+        &mut *self.file
+    }
+
+    fn proof(&mut self) -> std::io::Result<&mut (dyn Write + Send)> {
+        self.file.flush()?;
+        Ok(&mut self.proof)
+    }
+}
+
+/// A hidden temporary file beside `path`, removed unless put in place.
+fn temporary_beside(path: &Path) -> anyhow::Result<NamedTempFile> {
+    let dir = parent(path);
+    let base = path
+        .file_name()
+        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
+    tempfile::Builder::new()
+        .prefix(&format!(".{base}."))
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))
+}
+
 fn parent(path: &Path) -> &Path {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -220,15 +402,7 @@ async fn to_file(
     options: ExportOptions,
     path: &Path,
 ) -> anyhow::Result<ExportSummary> {
-    let dir = parent(path);
-    let base = path
-        .file_name()
-        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
-    let temp = tempfile::Builder::new()
-        .prefix(&format!(".{base}."))
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let temp = temporary_beside(path)?;
     let writer = temp.as_file().try_clone()?;
     let failed = || {
         format!(

@@ -129,6 +129,13 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArg,
     },
+    /// Check an exported file against its proof bundle (`actlog export --proof`), offline and
+    /// without a database: the file is the one the bundle's signed manifest names, and every
+    /// record is in the partner's log at the bundle's signed checkpoint.
+    VerifyExport {
+        #[command(flatten)]
+        args: evidence::VerifyExportArgs,
+    },
     /// Apply the database migrations and report the schema version.
     Migrate {
         #[command(flatten)]
@@ -342,7 +349,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             partner,
             database: db,
         } => import::run(&database(db)?, file, partner).await,
-        Command::Export { args, database: db } => export::run(&database(db)?, args).await,
+        Command::Export { args, database: db } => {
+            export::run(&database(db)?, &settings()?.checkpoints, args).await
+        }
         Command::User { command } => match command {
             UserCommand::Add {
                 partner,
@@ -397,6 +406,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify { args, database: db } => {
             evidence::verify(&settings()?.checkpoints, &database(db)?, args).await
         }
+        Command::VerifyExport { args } => evidence::verify_export(args),
         Command::Migrate { database: db } => {
             let url = database(db)?;
             serve::open_store(&url).await?;

@@ -296,7 +296,7 @@ async fn a_running_server_signs_grown_logs_on_its_own() {
         text(&out)
             .contains("partner p1: 3 records, log of 3")
             .then_some(())
-            .filter(|_| text(&out).contains("1 checkpoints checked"))
+            .filter(|_| text(&out).contains("1 checkpoint checked"))
             .map(|_| out)
     });
     let out = signed.expect("a checkpoint signed by the server within 10 s");

@@ -125,6 +125,20 @@ pub async fn the_log_holds_each_stored_record_once_and_proves_it(store: Arc<dyn 
         }
     }
     assert_eq!(store.log_index(partner, "missing").await.unwrap(), None);
+    // A batch of look-ups answers each in order, unknown ones with none.
+    let asked: Vec<String> = [288usize, 0, 37]
+        .iter()
+        .map(|&i| records[i].id.clone())
+        .chain(["missing".to_owned()])
+        .collect();
+    assert_eq!(
+        store.log_indexes(partner, &asked).await.unwrap(),
+        vec![Some(288), Some(0), Some(37), None]
+    );
+    assert_eq!(
+        store.log_indexes("partner-other", &asked).await.unwrap(),
+        vec![None; 4]
+    );
     assert_eq!(
         store
             .log_index("partner-other", &records[0].id)
