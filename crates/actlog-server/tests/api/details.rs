@@ -126,6 +126,29 @@ async fn fifty_rows_of_large_records_stay_under_100_kb_and_keep_their_details() 
 }
 
 #[tokio::test]
+async fn fifty_rows_of_the_demos_records_stay_under_100_kb() {
+    let (app, session, key) = signed_in().await;
+    let mut spec = actlog_demo::DemoSpec::standard("2026-11-25T11:00:00Z".parse().unwrap());
+    spec.partner_id = "p1".to_owned();
+    spec.records = 2_000;
+    // The newest: the ones the default month shows first.
+    let records: Vec<Value> = actlog_demo::generate(&spec)
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect();
+    post(
+        &app,
+        &key,
+        Value::Array(records[records.len() - 200..].to_vec()),
+    )
+    .await;
+    let (status, html) = get(&app, &session, "/activity-log").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches("<tr class=\"record\"").count(), 50);
+    eprintln!("50 demo rows: {} bytes of HTML", html.len());
+    assert!(html.len() < 100_000, "{} bytes", html.len());
+}
+
+#[tokio::test]
 async fn hostile_text_in_the_details_is_escaped() {
     let (app, session, key) = signed_in().await;
     let hostile = "</script><img src=x onerror=alert(1)>\"quoted\"";

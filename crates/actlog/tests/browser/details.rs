@@ -66,7 +66,8 @@ async fn hostile_text_in_the_details_is_shown_literally_and_runs_nothing() {
     };
     let hostile = "</script><img src=x onerror=alert(1)> \"quoted\" <script>alert(2)</script>";
     let record = json!({
-        "id": "xss-details",
+        // An id the page's script must encode to ask for its details.
+        "id": "xss/details?a=1&b=\"<b>\"#frag %2F",
         "customerId": "xss-details-customer",
         "customerName": format!("Hostile {hostile}"),
         "userPrincipalName": "x@y",
@@ -89,6 +90,11 @@ async fn hostile_text_in_the_details_is_shown_literally_and_runs_nothing() {
         .text(&format!("#{details_id} dl.customized dd"))
         .await;
     assert_eq!(customized, hostile);
+    let facts = browser.text(&format!("#{details_id} dl.facts")).await;
+    assert!(
+        facts.contains("xss/details?a=1&b=\"<b>\"#frag %2F"),
+        "{facts}"
+    );
     let changes = browser.text(&format!("#{details_id} table.changes")).await;
     assert!(changes.contains(hostile), "{changes}");
     assert!(!browser.exists("img").await, "markup from the record");
