@@ -24,6 +24,7 @@ use actlog_store::Store;
 use jiff::tz::TimeZone;
 
 use crate::backend::Backend;
+use crate::report::Figure;
 use crate::rows::RowSpec;
 use sample::{Sample, cli_export, in_process, print_sample, scan_only};
 
@@ -38,7 +39,12 @@ pub struct Options {
     pub cli: Option<PathBuf>,
 }
 
-pub async fn run(rows: &RowSpec, options: &Options, backend: Backend) -> anyhow::Result<()> {
+/// Runs the export benchmark on `rows`; returns its figures (also printed).
+pub async fn run(
+    rows: &RowSpec,
+    options: &Options,
+    backend: Backend,
+) -> anyhow::Result<Vec<Figure>> {
     match backend {
         Backend::Sqlite => sqlite::run(rows, options).await,
         Backend::Postgres => postgres::run(rows, options).await,
@@ -107,7 +113,7 @@ async fn compare(
     c: &Comparison<'_>,
     options: &Options,
     reference: impl Fn(&Path) -> anyhow::Result<Sample>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Figure>> {
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("out");
     println!(
@@ -157,9 +163,25 @@ async fn compare(
             ", {s:.2} s of CPU in this process"
         ))
     );
+    let mut figures = vec![Figure {
+        bench: "export",
+        name: "CSV, in-process (best run)",
+        value: best_actlog,
+        unit: "rows/s",
+        reference: Some((c.reference, best_reference)),
+        target: Some(c.target),
+    }];
     if options.xlsx {
         let xlsx = in_process(c.store, c.partner, &c.period.query, Format::Xlsx, &out).await?;
         print_sample(1, "actlog export (in-process), XLSX", &xlsx);
+        figures.push(Figure {
+            bench: "export",
+            name: "XLSX, in-process",
+            value: xlsx.rate(),
+            unit: "rows/s",
+            reference: None,
+            target: None,
+        });
     }
-    Ok(())
+    Ok(figures)
 }

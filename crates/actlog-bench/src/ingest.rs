@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use actlog_domain::AuditRecord;
 
 use crate::backend::Backend;
+use crate::report::Figure;
 use crate::rows::RowSpec;
 
 /// Clients sending batches, on both backends.
@@ -19,7 +20,8 @@ const BATCH_CLIENTS: usize = 2;
 /// Clients sending one record each.
 const SINGLE_CLIENTS: usize = 64;
 
-pub async fn run(spec: &RowSpec, seconds: u64, backend: Backend) -> anyhow::Result<()> {
+/// Runs the ingest benchmark on `spec`'s rows; returns its figures (also printed).
+pub async fn run(spec: &RowSpec, seconds: u64, backend: Backend) -> anyhow::Result<Vec<Figure>> {
     let rows: Vec<AuditRecord> = spec.rows().collect();
     describe(&rows);
     match backend {

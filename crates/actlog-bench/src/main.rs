@@ -7,6 +7,7 @@
 //! cargo run --release -p actlog-bench -- export --records 1000000
 //! cargo run --release -p actlog-bench -- ingest --backend postgres
 //! cargo run --release -p actlog-bench -- servers
+//! cargo run --release -p actlog-bench -- all --out bench-results.json
 //! ```
 //!
 //! Layout: `rows` makes the rows both sides get and `table` writes them as the shells load
@@ -14,14 +15,17 @@
 //! `postgres` holds the PostgreSQL side's tools (`psql`, `pg_test_fsync`); `server` runs
 //! actlog in this process and `clients` loads it over HTTP. One module per benchmark
 //! (`ingest`, `query`, `export`, `servers`), with one submodule per backend where the
-//! reference differs. See the crate's README for what each compares.
+//! reference differs; `all` runs ingest and export on every row shape and `report` collects
+//! their figures. See the crate's README for what each compares.
 
+mod all;
 mod backend;
 mod clients;
 mod export;
 mod ingest;
 mod postgres;
 mod query;
+mod report;
 mod rows;
 mod seed;
 mod server;
@@ -45,7 +49,8 @@ struct Cli {
 /// Which rows a benchmark uses.
 #[derive(Debug, Args)]
 struct Rows {
-    /// compact: ≈--details-bytes of details per record (PRODUCT §8); demo: the demo's records.
+    /// compact: ≈--details-bytes of details per record (PRODUCT §8); demo: the demo's records;
+    /// large: ≈2 KB of details, many customizedData entries, long customer names.
     #[arg(long, value_enum)]
     shape: Option<Shape>,
     /// Bytes of details (resource values and customizedData) per compact record.
@@ -109,6 +114,28 @@ enum Bench {
         #[command(flatten)]
         rows: Rows,
     },
+    /// Ingest and export on every row shape (demo, compact, large), each beside its reference;
+    /// prints every figure and ratio and writes them as JSON.
+    All {
+        /// Records per shape for the ingest benchmark.
+        #[arg(long, default_value_t = 200_000)]
+        records: usize,
+        /// Records per shape for the export benchmark.
+        #[arg(long, default_value_t = 200_000)]
+        export_records: usize,
+        /// Seconds the single-record clients run.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Export runs per side.
+        #[arg(long, default_value_t = 2)]
+        runs: usize,
+        /// Also measure on PostgreSQL (needs psql and a server at ACTLOG_TEST_POSTGRES).
+        #[arg(long)]
+        postgres: bool,
+        /// Where the figures go, as JSON.
+        #[arg(long, default_value = "bench-results.json")]
+        out: PathBuf,
+    },
     /// Two actlog servers on one PostgreSQL database vs one, the same clients' batches.
     Servers {
         #[arg(long, default_value_t = 200_000)]
@@ -129,7 +156,9 @@ async fn main() -> anyhow::Result<()> {
             backend,
             seconds,
             rows,
-        } => ingest::run(&rows.spec(records, Shape::Compact), seconds, backend).await,
+        } => ingest::run(&rows.spec(records, Shape::Compact), seconds, backend)
+            .await
+            .map(drop),
         Bench::Query {
             records,
             requests,
@@ -158,7 +187,26 @@ async fn main() -> anyhow::Result<()> {
                 xlsx: !no_xlsx,
                 cli,
             };
-            export::run(&rows.spec(records, Shape::Compact), &options, backend).await
+            export::run(&rows.spec(records, Shape::Compact), &options, backend)
+                .await
+                .map(drop)
+        }
+        Bench::All {
+            records,
+            export_records,
+            seconds,
+            runs,
+            postgres,
+            out,
+        } => {
+            let plan = all::Plan {
+                records,
+                export_records,
+                seconds,
+                runs,
+                postgres,
+            };
+            all::run(&plan, &out).await
         }
     }
 }

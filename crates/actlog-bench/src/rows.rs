@@ -1,5 +1,7 @@
-//! The rows every benchmark feeds both sides: by default PRODUCT §8's "realistic records with
-//! ≈300-byte details", or the demo's richer records (≈1.7 KB) on request.
+//! The rows every benchmark feeds both sides, in three shapes (issue 11: a figure must hold on
+//! every realistic row shape): PRODUCT §8's "realistic records with ≈300-byte details"
+//! (compact), the demo's richer records (≈1.7 KB), and large records (≈2 KB of details, 30
+//! more customizedData entries, customer names over 100 characters).
 //!
 //! Compact rows are made one at a time from their index alone (a splitmix64 stream per row),
 //! so the same `RowSpec` always gives the same rows, byte for byte, and millions of them cost
@@ -19,7 +21,22 @@ pub enum Shape {
     Compact,
     /// The demo generator's records (≈1.7 KB each, every operation type).
     Demo,
+    /// Records with ≈2 KB of details, many customizedData entries and long customer names.
+    Large,
 }
+
+impl Shape {
+    /// Every shape, as `all` runs them.
+    pub const ALL: [Shape; 3] = [Shape::Demo, Shape::Compact, Shape::Large];
+}
+
+/// Bytes of details per large record.
+pub const LARGE_DETAILS_BYTES: usize = 2_048;
+/// customizedData entries a large record has beyond its operation's own.
+const LARGE_EXTRA_CUSTOMIZED: usize = 30;
+/// What a large record's customer name has after the demo customer's name.
+const LARGE_NAME_SUFFIX: &str = " — Divisione Servizi Cloud, Licenze e Sicurezza per \
+    l'Italia Settentrionale, sede legale di Reggio nell'Emilia";
 
 /// Which rows to make.
 #[derive(Debug, Clone)]
@@ -60,7 +77,7 @@ impl RowSpec {
     pub fn rows(&self) -> Box<dyn Iterator<Item = AuditRecord> + Send> {
         match self.shape {
             Shape::Demo => Box::new(actlog_demo::generate(&self.demo())),
-            Shape::Compact => Box::new(Compact::new(self)),
+            Shape::Compact | Shape::Large => Box::new(Compact::new(self)),
         }
     }
 
@@ -71,6 +88,11 @@ impl RowSpec {
             Shape::Compact => format!(
                 "{} records with ≈{}-byte details",
                 self.records, self.details_bytes
+            ),
+            Shape::Large => format!(
+                "{} large records (≈{LARGE_DETAILS_BYTES}-byte details, \
+                 {LARGE_EXTRA_CUSTOMIZED}+ customizedData entries, long names)",
+                self.records
             ),
         }
     }
@@ -132,6 +154,8 @@ struct Compact {
     span: i128,
     records: usize,
     details_bytes: usize,
+    /// The large shape: long names, many customizedData entries.
+    large: bool,
     next: usize,
 }
 
@@ -147,7 +171,12 @@ impl Compact {
             start: now - span,
             span,
             records: spec.records,
-            details_bytes: spec.details_bytes,
+            large: spec.shape == Shape::Large,
+            details_bytes: if spec.shape == Shape::Large {
+                LARGE_DETAILS_BYTES
+            } else {
+                spec.details_bytes
+            },
             next: 0,
         }
     }
@@ -167,13 +196,22 @@ impl Compact {
             3 if resource == "order" => "progress",
             _ => "succeeded",
         };
+        let extra = if self.large {
+            LARGE_EXTRA_CUSTOMIZED
+        } else {
+            0
+        };
         let (customized, old_value, new_value) =
-            details(&mut rng, operation, customer, self.details_bytes);
+            details(&mut rng, operation, customer, self.details_bytes, extra);
+        let mut customer_name = customer.name.clone();
+        if self.large {
+            customer_name.push_str(LARGE_NAME_SUFFIX);
+        }
         AuditRecord {
             id: format!("{}_{operation}_{ticks}_{i}", customer.id),
             partner_id: self.partner.clone(),
             customer_id: Some(customer.id.clone()),
-            customer_name: Some(customer.name.clone()),
+            customer_name: Some(customer_name),
             user_principal_name: Some(
                 self.users[rng.below(self.users.len() as u64) as usize].clone(),
             ),
@@ -225,18 +263,20 @@ fn pick_operation(rng: &mut Rng) -> (&'static str, &'static str) {
 }
 
 /// customizedData, resourceOldValue and resourceNewValue of one record, about `budget` bytes
-/// in all: the resource's own fields, then its optional ones while they fit, then a note.
+/// in all: the resource's own fields, then its optional ones while they fit, then a note;
+/// `extra` more customizedData entries (attributes an integration adds) come first.
 fn details(
     rng: &mut Rng,
     operation: &str,
     customer: &DemoCustomer,
     budget: usize,
+    extra: usize,
 ) -> (Vec<KeyValue>, Option<String>, String) {
     let kv = |key: &str, value: String| KeyValue {
         key: key.to_owned(),
         value: Some(value),
     };
-    let (customized, fields, optional) = match operation {
+    let (mut customized, fields, optional) = match operation {
         "update_subscription" | "upgrade_subscription" | "convert_trial_subscription" => {
             let (offer_id, offer) = OFFERS[rng.below(OFFERS.len() as u64) as usize];
             let (id, quantity) = (rng.guid(), 1 + rng.below(120));
@@ -346,6 +386,12 @@ fn details(
             ],
         ),
     };
+    for k in 0..extra {
+        let from = rng.below((NOTES.len() / 2) as u64) as usize;
+        let from = NOTES[from..].find(' ').map_or(0, |space| from + space + 1);
+        let words: String = NOTES[from..].chars().take(12).collect();
+        customized.push(kv(&format!("Attribute{k:02}"), words.trim_end().to_owned()));
+    }
     let customized_len = serde_json::to_string(&customized).map_or(0, |j| j.len());
     let budget = budget.saturating_sub(customized_len);
     let mut value = String::from("{");
@@ -430,5 +476,21 @@ mod tests {
         );
         let ids: std::collections::HashSet<_> = rows.iter().map(|r| &r.id).collect();
         assert_eq!(ids.len(), rows.len());
+    }
+
+    #[test]
+    fn large_rows_have_2_kb_of_details_many_entries_and_long_names() {
+        let mut spec = RowSpec::new(500, Shape::Large, 300);
+        spec.now = "2025-06-01T00:00:00Z".parse().unwrap();
+        let rows: Vec<_> = spec.rows().collect();
+        assert_eq!(rows.len(), 500);
+        let average = rows.iter().map(details_len).sum::<usize>() / rows.len();
+        assert!((1_900..=2_200).contains(&average), "{average}");
+        for row in &rows {
+            let entries = row.customized_data.as_ref().map_or(0, Vec::len);
+            assert!(entries > LARGE_EXTRA_CUSTOMIZED, "{entries} entries");
+            let name = row.customer_name.as_deref().unwrap_or("");
+            assert!(name.chars().count() > 100, "{name}");
+        }
     }
 }

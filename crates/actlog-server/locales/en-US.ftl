@@ -120,6 +120,8 @@ details-correlation = Correlation id
 details-date-utc = Date-Time (UTC)
 details-raw = Raw record (JSON)
 details-none = —
+details-loading = Loading the details…
+details-failed = The details could not be loaded. Reload the page to try again.
 
 subs-title = Subscriptions
 subs-heading = Subscriptions of { $customer }

@@ -120,6 +120,8 @@ details-correlation = Id di correlazione
 details-date-utc = Data-ora (UTC)
 details-raw = Record completo (JSON)
 details-none = —
+details-loading = Caricamento dei dettagli…
+details-failed = Non è stato possibile caricare i dettagli. Ricarica la pagina per riprovare.
 
 subs-title = Sottoscrizioni
 subs-heading = Sottoscrizioni di { $customer }

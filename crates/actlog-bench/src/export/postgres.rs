@@ -15,13 +15,14 @@ use actlog_store::Store;
 
 use super::{Comparison, Options, Period, Sample, compare, reference_select};
 use crate::postgres::{self, literal, psql, sql};
+use crate::report::Figure;
 use crate::rows::RowSpec;
 use crate::seed;
 
 /// Records per append while seeding.
 const SEED_BATCH: usize = 5_000;
 
-pub async fn run(rows: &RowSpec, options: &Options) -> anyhow::Result<()> {
+pub async fn run(rows: &RowSpec, options: &Options) -> anyhow::Result<Vec<Figure>> {
     let db = postgres::scratch().await?;
     let url = db.url();
     let store: Arc<dyn Store> = Arc::new(postgres::open(url).await?);

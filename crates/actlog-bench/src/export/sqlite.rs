@@ -14,10 +14,11 @@ use actlog_sqlite::{SqliteOptions, SqliteStore};
 use actlog_store::Store;
 
 use super::{Comparison, Options, Period, Sample, compare};
+use crate::report::Figure;
 use crate::rows::RowSpec;
 use crate::seed;
 
-pub async fn run(rows: &RowSpec, options: &Options) -> anyhow::Result<()> {
+pub async fn run(rows: &RowSpec, options: &Options) -> anyhow::Result<Vec<Figure>> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("export.db");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db, SqliteOptions::default())?);

@@ -17,10 +17,11 @@ use actlog_domain::AuditRecord;
 
 use super::{BATCH_CLIENTS, SINGLE_CLIENTS};
 use crate::postgres::{self, literal, psql, sql};
+use crate::report::Figure;
 use crate::table::{self, ID_COLUMNS};
 use crate::{clients, server};
 
-pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::Result<()> {
+pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::Result<Vec<Figure>> {
     let dir = tempfile::tempdir()?;
     let copy = psql_copy(dir.path(), partner, rows).await?;
     println!(
@@ -58,7 +59,24 @@ pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::R
         single,
         single / fsyncs
     );
-    Ok(())
+    Ok(vec![
+        Figure {
+            bench: "ingest",
+            name: "HTTP batches of 1,000, durable",
+            value: http,
+            unit: "records/s",
+            reference: Some(("psql \\copy", copy)),
+            target: Some(0.8),
+        },
+        Figure {
+            bench: "ingest",
+            name: "64 clients x 1 record",
+            value: single,
+            unit: "records/s",
+            reference: Some(("fdatasyncs/s", fsyncs)),
+            target: Some(3.0),
+        },
+    ])
 }
 
 /// A migrated scratch database loaded by `psql \copy` in one transaction; records per second.

@@ -14,9 +14,10 @@ use actlog_sqlite::{SqliteOptions, SqliteStore};
 use actlog_store::Store;
 
 use super::{BATCH_CLIENTS, SINGLE_CLIENTS};
+use crate::report::Figure;
 use crate::{clients, server, table};
 
-pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::Result<()> {
+pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::Result<Vec<Figure>> {
     let dir = tempfile::tempdir()?;
     let shell = sqlite3_import(dir.path(), partner, rows)?;
     println!(
@@ -44,7 +45,24 @@ pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::R
         single,
         single / fsyncs
     );
-    Ok(())
+    Ok(vec![
+        Figure {
+            bench: "ingest",
+            name: "HTTP batches of 1,000, durable",
+            value: http,
+            unit: "records/s",
+            reference: Some(("sqlite3 .import", shell)),
+            target: Some(1.5),
+        },
+        Figure {
+            bench: "ingest",
+            name: "64 clients x 1 record",
+            value: single,
+            unit: "records/s",
+            reference: Some(("fsyncs/s (4 KiB writes)", fsyncs)),
+            target: Some(3.0),
+        },
+    ])
 }
 
 fn store(path: &Path) -> anyhow::Result<Arc<dyn Store>> {

@@ -1,6 +1,7 @@
 //! `/activity-log`: the seed's page. A period (From / To, the most recent month by default, in
 //! the user's time zone), filters, the table newest first with keyset paging, every row
-//! expandable into its details, and Export log through the export endpoint.
+//! expandable into its details (loaded on expand from [`super::details`]), and Export log
+//! through the export endpoint.
 //!
 //! Everything the view depends on is in the URL, so a view can be bookmarked and shared; a bad
 //! period or filter is said on the page, never answered with an error page.
@@ -16,8 +17,7 @@ use jiff::tz::TimeZone;
 use serde_json::json;
 
 use actlog_domain::AuditRecord;
-use actlog_domain::catalog::{Lang, OPERATIONS, RESOURCES, STATUSES};
-use actlog_domain::details::{Change, Details, LineItem};
+use actlog_domain::catalog::{Lang, OPERATIONS, STATUSES};
 use actlog_domain::filter::Filter;
 use actlog_domain::query::{PageRequest, Query, Window};
 use actlog_domain::time::day_start;
@@ -135,7 +135,7 @@ pub struct Choice {
     pub selected: bool,
 }
 
-/// One table row and its details.
+/// One table row (its details are loaded on expand: [`super::details`]).
 #[derive(Debug)]
 pub struct Row {
     /// The id of the details row (`aria-controls`).
@@ -150,32 +150,6 @@ pub struct Row {
     pub status_note: Option<String>,
     pub status_class: &'static str,
     pub user: Option<String>,
-    pub line_items: Vec<LineItem>,
-    pub changes: Vec<Change>,
-    pub changes_cut: bool,
-    pub old_text: Option<String>,
-    pub new_text: Option<String>,
-    pub customized: Vec<(String, String)>,
-    /// Identifying facts: label and value.
-    pub facts: Vec<(String, String)>,
-    pub raw: String,
-}
-
-impl Row {
-    /// Whether the resource only has a new value (a creation).
-    pub fn only_new(&self) -> bool {
-        self.old_text.is_none() && self.changes.iter().all(|c| c.old.is_none())
-    }
-
-    /// Whether the resource only has an old value (a removal).
-    pub fn only_old(&self) -> bool {
-        self.new_text.is_none() && self.changes.iter().all(|c| c.new.is_none())
-    }
-
-    /// Whether one column of values says it all.
-    pub fn one_sided(&self) -> bool {
-        self.only_new() || self.only_old()
-    }
 }
 
 /// The export form's hidden fields.
@@ -444,9 +418,7 @@ pub fn subscriptions_href(customer_id: &str) -> String {
 
 fn row(record: &AuditRecord, index: usize, tz: &TimeZone, tr: &Tr) -> Row {
     let lang = tr.lang;
-    let details = Details::of(record);
-    let status = record.operation_status.as_deref();
-    let (status_note, status_class) = match status {
+    let (status_note, status_class) = match record.operation_status.as_deref() {
         None => (None, ""),
         Some(s) if s.eq_ignore_ascii_case("succeeded") => (None, "ok"),
         Some(s) => (
@@ -458,39 +430,6 @@ fn row(record: &AuditRecord, index: usize, tz: &TimeZone, tr: &Tr) -> Row {
             },
         ),
     };
-    let mut facts = vec![
-        (tr.t("details-id"), record.id.clone()),
-        (tr.t("details-date-utc"), record.operation_date.to_string()),
-        (
-            tr.t("details-operation-code"),
-            record.operation_type.clone(),
-        ),
-    ];
-    let mut fact = |label: &str, value: Option<String>| {
-        if let Some(value) = value.filter(|v| !v.is_empty()) {
-            facts.push((tr.t(label), value));
-        }
-    };
-    fact("details-customer-id", record.customer_id.clone());
-    fact(
-        "details-resource",
-        record
-            .resource_type
-            .as_deref()
-            .map(|r| format!("{} ({r})", RESOURCES.label(r, lang))),
-    );
-    fact(
-        "details-status",
-        status.map(|s| format!("{} ({s})", STATUSES.label(s, lang))),
-    );
-    fact("details-application", record.application_id.clone());
-    fact("details-session", record.session_id.clone());
-    fact(
-        "details-correlation",
-        record.original_correlation_id.clone(),
-    );
-    // As the API returns it.
-    let raw = serde_json::to_string_pretty(record).unwrap_or_default();
     Row {
         dom_id: format!("details-{index}"),
         id: record.id.clone(),
@@ -502,25 +441,5 @@ fn row(record: &AuditRecord, index: usize, tz: &TimeZone, tr: &Tr) -> Row {
         status_note,
         status_class,
         user: record.user_principal_name.clone(),
-        line_items: details
-            .line_items
-            .into_iter()
-            .map(|mut item| {
-                item.quantity = item.quantity.map(|q| format::quantity(&q, lang));
-                item
-            })
-            .collect(),
-        changes: details.changes,
-        changes_cut: details.changes_cut,
-        old_text: details.old_text,
-        new_text: details.new_text,
-        customized: record
-            .customized_data
-            .iter()
-            .flatten()
-            .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
-            .collect(),
-        facts,
-        raw,
     }
 }

@@ -3,6 +3,7 @@
 //! - [`signin`]: `/sign-in`, `/sign-out`.
 //! - [`sso`]: `/auth/start`, `/auth/callback` ("Sign in with Microsoft").
 //! - [`activity`]: `/activity-log`, the seed's page.
+//! - [`details`]: `/activity-log/details`, a row's details, loaded when it is expanded.
 //! - [`customers`]: a customer's Subscriptions page.
 //! - [`preferences`]: `POST /preferences` (language, time zone).
 //! - [`password`]: `/password`, a user changing their own password.
@@ -11,6 +12,7 @@
 
 pub mod activity;
 pub mod customers;
+pub mod details;
 pub mod format;
 pub mod i18n;
 pub mod page;
@@ -41,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/start", get(sso::start))
         .route("/auth/callback", get(sso::callback))
         .route("/activity-log", get(activity::show))
+        .route("/activity-log/details", get(details::show))
         .route("/customers/{id}/subscriptions", get(customers::show))
         .route("/preferences", axum::routing::post(preferences::save))
         .route("/password", get(password::show).post(password::change))

@@ -3,6 +3,7 @@
 
 mod access;
 mod clients;
+mod details;
 mod edges;
 mod evidence;
 mod export;

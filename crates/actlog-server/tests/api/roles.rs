@@ -9,8 +9,9 @@ use actlog_server::ServerConfig;
 use crate::support::{TestApp, record, text};
 
 /// The routes that show or export the activity log.
-const PROTECTED: [&str; 5] = [
+const PROTECTED: [&str; 6] = [
     "/activity-log",
+    "/activity-log/details?id=r1",
     "/customers/cust-Relecloud/subscriptions",
     "/v1/auditrecords?startDate=2026-11-01",
     "/v1/auditrecords/r1",

@@ -163,6 +163,10 @@ async fn the_down_arrow_shows_an_orders_details_and_the_raw_json_one_click_furth
     button.click().await.unwrap();
     browser.wait_attr(&button, "aria-expanded", "true").await;
     browser.wait_shown(&details, true).await;
+    // The details are fetched on expand.
+    browser
+        .wait_for(&format!("#{details_id} table.line-items"))
+        .await;
     let mut items = Vec::new();
     for row in browser
         .all(&format!("#{details_id} table.line-items tbody tr"))
