@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/consistency", get(consistency))
 }
 
-fn signer(state: &AppState) -> Result<&Signer, ApiError> {
+pub(crate) fn signer(state: &AppState) -> Result<&Signer, ApiError> {
     state
         .config
         .checkpoints

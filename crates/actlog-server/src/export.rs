@@ -14,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
 use tokio::sync::mpsc;
 
+use actlog_app::evidence::Signer;
+use actlog_app::export::proved::{self, Described, ProofSink};
 use actlog_app::export::run;
 use actlog_domain::catalog::Lang;
 use actlog_export::{ExportOptions, Format, Period};
@@ -24,7 +26,7 @@ use crate::params::{self, Params};
 use crate::state::AppState;
 
 /// The parameters of the export endpoint.
-pub const EXPORT_PARAMS: [&str; 7] = [
+pub const EXPORT_PARAMS: [&str; 8] = [
     "startDate",
     "endDate",
     "filter",
@@ -32,6 +34,7 @@ pub const EXPORT_PARAMS: [&str; 7] = [
     "lang",
     "tz",
     "separator",
+    "proof",
 ];
 
 /// The export's language: `lang`, else the user's choice, else the browser's, else English.
@@ -119,6 +122,16 @@ pub async fn download(
             .map_err(|e| ApiError::new(Code::InvalidParameter, e.to_string()))?;
         options.separator = Some(separator);
     }
+    let proof = match params.get("proof") {
+        None | Some("false") => None,
+        Some("true") => Some(signer_of(&state)?),
+        Some(other) => {
+            return Err(ApiError::new(
+                Code::InvalidParameter,
+                format!("proof `{other}` is not true or false"),
+            ));
+        }
+    };
     let partner = principal.partner_id.clone();
     // The slot first: a partner past its share is refused before any work.
     let slot = state.exports.take(&partner).await?;
@@ -128,12 +141,21 @@ pub async fn download(
     let today = tz.to_datetime(state.clock.now().timestamp()).date();
     let (from, to) = period.days(&tz, today);
     let name = actlog_export::file_name(&options, from, to);
+    // With its proof: a ZIP archive of the file and its bundle, named for the file.
+    let zip_entry = name.clone();
+    let (name, content_type) = match proof {
+        None => (name, actlog_export::content_type(format)),
+        Some(_) => (format!("{name}.zip"), "application/zip"),
+    };
 
     let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(8);
     let store = Arc::clone(&state.store);
     let finished = Arc::new(AtomicBool::new(false));
     let send_timeout = state.limits().export_send_timeout;
     let done = Arc::clone(&finished);
+    let filter = params.get("filter").map(str::to_owned);
+    let now = state.clock.now().timestamp().as_second();
+    let proof_name = format!("{zip_entry}.proof.json");
     tokio::spawn(async move {
         // Held until the export ends, however it ends (a stalled client: after the send
         // timeout).
@@ -145,11 +167,44 @@ pub async fn download(
             timeout: send_timeout,
             failed: false,
         };
-        match run(store.as_ref(), &partner, &query, options, writer, |_| {}).await {
-            Ok(_) => done.store(true, Ordering::Release),
+        let outcome = match proof {
+            None => run(store.as_ref(), &partner, &query, options, writer, |_| {})
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Some(signer) => {
+                let described = Described {
+                    options,
+                    filter,
+                    file_name: zip_entry.clone(),
+                    now,
+                };
+                let sink = ZipSink::new(writer, &zip_entry, proof_name);
+                match proved::run(
+                    store.as_ref(),
+                    &signer,
+                    &partner,
+                    &query,
+                    described,
+                    sink,
+                    |_| {},
+                )
+                .await
+                {
+                    // The archive's end is written into the channel, which may wait.
+                    Ok((sink, _)) => tokio::task::spawn_blocking(move || sink.finish())
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|finished| finished.map_err(|e| e.to_string())),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => done.store(true, Ordering::Release),
             Err(err) => {
                 tracing::warn!(%err, "an export stopped midway; the response is aborted");
-                let _ = sender.try_send(Err(io::Error::other(err.to_string())));
+                let _ = sender.try_send(Err(io::Error::other(err)));
             }
         }
     });
@@ -170,10 +225,7 @@ pub async fn download(
     }));
     let mut response = Response::new(body);
     let out = response.headers_mut();
-    out.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(actlog_export::content_type(format)),
-    );
+    out.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     let disposition = actlog_export::content_disposition(&name);
     out.insert(
         CONTENT_DISPOSITION,
@@ -189,6 +241,62 @@ pub async fn download(
         HeaderValue::from_static(if exceeds { "true" } else { "false" }),
     );
     Ok(response)
+}
+
+/// The deployment's signer, for a proved export.
+fn signer_of(state: &AppState) -> Result<Signer, ApiError> {
+    crate::evidence::signer(state).cloned()
+}
+
+/// A proved export as one ZIP archive: the file, then its proof bundle, each entry streamed
+/// (sizes and checksums in data descriptors) as the export goes.
+struct ZipSink {
+    zip: zip::ZipWriter<zip::write::StreamWriter<ChannelWriter>>,
+    proof_name: String,
+    in_proof: bool,
+}
+
+impl ZipSink {
+    fn entry_options() -> zip::write::SimpleFileOptions {
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1))
+            .large_file(true)
+            .unix_permissions(0o600)
+    }
+
+    fn new(writer: ChannelWriter, file_name: &str, proof_name: String) -> ZipSink {
+        let mut zip = zip::ZipWriter::new_stream(writer);
+        // Starting an entry only writes its local header into the channel's buffer.
+        let started = zip.start_file(file_name, Self::entry_options());
+        debug_assert!(started.is_ok(), "{started:?}");
+        ZipSink {
+            zip,
+            proof_name,
+            in_proof: false,
+        }
+    }
+
+    fn finish(self) -> io::Result<()> {
+        let mut inner = self.zip.finish().map_err(io::Error::other)?;
+        inner.flush()
+    }
+}
+
+impl ProofSink for ZipSink {
+    fn file(&mut self) -> &mut (dyn Write + Send) {
+        &mut self.zip
+    }
+
+    fn proof(&mut self) -> io::Result<&mut (dyn Write + Send)> {
+        if !self.in_proof {
+            self.zip
+                .start_file(self.proof_name.as_str(), Self::entry_options())
+                .map_err(io::Error::other)?;
+            self.in_proof = true;
+        }
+        Ok(&mut self.zip)
+    }
 }
 
 /// Bytes per chunk sent to the client.

@@ -399,3 +399,151 @@ async fn an_independent_implementation_verifies_a_checkpoint_and_a_proof() {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified");
     }
 }
+
+/// `actlog export --proof` and `actlog verify-export`: the untouched export verifies (also
+/// with an independent Python implementation of the bundle format); an edited or truncated
+/// one, another deployment's key, and a bundle of another export do not; a record tampered
+/// with in the database stops a proved export rather than giving a bundle that lies.
+#[test]
+fn exports_with_proof_verify_offline_and_edits_do_not() {
+    let deployment = Deployment::new();
+    deployment.import(0, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let export = |file: &str, proof: &str, extra: &[&str]| {
+        let mut args = vec![
+            "export",
+            "--partner",
+            "p1",
+            "--from",
+            "2024-05-01",
+            "--to",
+            "2024-05-01",
+            "-o",
+        ];
+        let (file, proof) = (path(file), path(proof));
+        args.extend([file.as_str(), "--proof", proof.as_str()]);
+        args.extend(extra);
+        deployment.run(&args)
+    };
+    let key = deployment.verifier_key();
+    let verify_export = |file: &str, proof: &str, key: &str| {
+        run(
+            &deployment.keyring,
+            &[
+                "verify-export",
+                &path(file),
+                "--proof",
+                &path(proof),
+                "--key",
+                key,
+            ],
+        )
+    };
+
+    for (file, proof, extra) in [
+        ("log.csv", "log.csv.proof.json", vec![]),
+        ("log.xlsx", "log.xlsx.proof.json", vec!["--format", "xlsx"]),
+        (
+            "contoso.ndjson",
+            "contoso.proof.json",
+            vec![
+                "--format",
+                "ndjson",
+                "--filter",
+                r#"{"Field":"CompanyName","Value":"Customer 1","Operator":"substring"}"#,
+            ],
+        ),
+    ] {
+        let out = export(file, proof, &extra);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("Proof written to"), "{}", text(&out));
+        let checked = verify_export(file, proof, &key);
+        assert!(checked.status.success(), "{file}: {}", text(&checked));
+        assert!(text(&checked).contains("verified"), "{}", text(&checked));
+
+        // The same, checked without actlog's code.
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/independent/check_export.py"
+        );
+        let independent = Command::new("python3")
+            .args([script, &key, &path(file), &path(proof)])
+            .output()
+            .expect("python3 runs");
+        assert!(
+            independent.status.success(),
+            "{file}: {}",
+            text(&independent)
+        );
+    }
+    let rows = |proof: &str| -> u64 {
+        let bundle: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path(proof)).unwrap()).unwrap();
+        bundle["records"].as_array().unwrap().len() as u64
+    };
+    assert_eq!(rows("log.csv.proof.json"), 40);
+    assert_eq!(rows("contoso.proof.json"), 11, "Customer 1 and 10 to 19");
+
+    // Edited, truncated, another export's bundle, another key: each refused, and said why.
+    let csv = std::fs::read(path("log.csv")).unwrap();
+    let edited = String::from_utf8(csv.clone())
+        .unwrap()
+        .replace("Customer 17", "Customer 71");
+    std::fs::write(path("edited.csv"), edited).unwrap();
+    std::fs::write(path("cut.csv"), &csv[..csv.len() - 50]).unwrap();
+    let other = Deployment::new();
+    let foreign_key = other.verifier_key();
+    for (file, proof, key, expected) in [
+        (
+            "edited.csv",
+            "log.csv.proof.json",
+            key.as_str(),
+            "the file is not the one the manifest names",
+        ),
+        (
+            "cut.csv",
+            "log.csv.proof.json",
+            key.as_str(),
+            "the file is not the one the manifest names",
+        ),
+        (
+            "log.csv",
+            "contoso.proof.json",
+            key.as_str(),
+            "the file is not the one the manifest names",
+        ),
+        (
+            "log.csv",
+            "log.csv.proof.json",
+            foreign_key.as_str(),
+            "the bundle's checkpoint is refused",
+        ),
+    ] {
+        let out = verify_export(file, proof, key);
+        assert!(!out.status.success(), "{file} with {proof} passed");
+        assert!(text(&out).contains(expected), "{file}: {}", text(&out));
+        assert!(text(&out).contains("does not verify"), "{}", text(&out));
+    }
+    let bad = verify_export("log.csv", "log.csv.proof.json", "not-a-key");
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("neither a verifier key"),
+        "{}",
+        text(&bad)
+    );
+
+    // A record changed in the database: the export with proof refuses, and leaves no file.
+    deployment
+        .db
+        .tamper("UPDATE records SET customer_name = 'Mallory' WHERE id = 'r5'");
+    let out = export("after.csv", "after.proof.json", &[]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("record r5 is not in the partner's log as stored"),
+        "{}",
+        text(&out)
+    );
+    assert!(!Path::new(&path("after.csv")).exists());
+    assert!(!Path::new(&path("after.proof.json")).exists());
+}

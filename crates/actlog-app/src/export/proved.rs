@@ -80,7 +80,8 @@ impl From<StoreError> for ProvedFailure {
 }
 
 /// Exports every record `query` covers for `partner` into `sink`'s file, then writes the proof
-/// bundle into its proof; gives the sink back with what was exported.
+/// bundle into its proof; gives the sink back with what was exported (to be finished or
+/// dropped off the runtime's threads when its writers may block).
 pub async fn run<S: ProofSink>(
     store: &dyn Store,
     signer: &Signer,
@@ -121,6 +122,8 @@ pub async fn run<S: ProofSink>(
     });
     let (sink, spool, leaves_sha256, summary, sha256, bytes) =
         exported.await.map_err(|e| task_failed(&e))??;
+    // From here on, a failure must not drop the sink on a runtime thread.
+    let mut held = OffRuntime(Some((sink, spool)));
 
     let signed = signer.latest(store, partner, described.now).await?;
     let checkpoint = actlog_tlog::note::open(&signed.note, &signer.verifiers())
@@ -140,9 +143,9 @@ pub async fn run<S: ProofSink>(
     // Written a batch at a time: each batch's proofs are made here, between writes on a
     // blocking thread.
     let mut pending = bundle::opening(&signed.note, &manifest_note).into_bytes();
-    let mut state = (sink, spool);
     let mut proven = 0u64;
     loop {
+        let state = held.take();
         let (written, batch) = tokio::task::spawn_blocking(move || {
             let (mut sink, mut spool) = state;
             sink.proof()?.write_all(&pending)?;
@@ -151,14 +154,14 @@ pub async fn run<S: ProofSink>(
         })
         .await
         .map_err(|e| task_failed(&e))??;
-        state = written;
+        held = OffRuntime(Some(written));
         if batch.is_empty() {
             break;
         }
         pending = prove(store, partner, &checkpoint, &batch, proven == 0).await?;
         proven += batch.len() as u64;
     }
-    let (mut sink, _) = state;
+    let (mut sink, _) = held.take();
     let sink = tokio::task::spawn_blocking(move || {
         let out = sink.proof()?;
         out.write_all(bundle::CLOSING.as_bytes())?;
@@ -168,6 +171,27 @@ pub async fn run<S: ProofSink>(
     .await
     .map_err(|e| task_failed(&e))??;
     Ok((sink, Proved { summary, manifest }))
+}
+
+/// A value whose drop may block (a writer into an HTTP body waits for the client): dropped
+/// while still held, it is dropped on a blocking thread rather than on the runtime's.
+struct OffRuntime<T: Send + 'static>(Option<T>);
+
+impl<T: Send + 'static> OffRuntime<T> {
+    fn take(&mut self) -> T {
+        self.0.take().expect("held")
+    }
+}
+
+impl<T: Send + 'static> Drop for OffRuntime<T> {
+    fn drop(&mut self) {
+        if let Some(value) = self.0.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn_blocking(move || drop(value))),
+                Err(_) => drop(value),
+            }
+        }
+    }
 }
 
 fn task_failed(e: &tokio::task::JoinError) -> ProvedFailure {

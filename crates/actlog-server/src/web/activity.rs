@@ -160,6 +160,8 @@ pub struct ExportLink {
     pub filter: String,
     pub tz: String,
     pub lang: String,
+    /// Whether the deployment signs its logs, so that a proof bundle can be offered.
+    pub proof: bool,
 }
 
 #[derive(Template)]
@@ -379,6 +381,7 @@ pub async fn show(
             .unwrap_or_default(),
         tz: zone_name(&tz),
         lang: lang.tag().to_owned(),
+        proof: state.config.checkpoints.is_some(),
     });
     page.rows = records
         .records

@@ -167,3 +167,97 @@ async fn a_server_without_its_keyring_says_so() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert!(text(&reply).contains("keyring"), "{}", text(&reply));
 }
+
+/// The two entries of a proved export's ZIP archive: the file and its bundle, by name.
+fn unzip(raw: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(raw)).expect("a ZIP archive");
+    (0..archive.len())
+        .map(|i| {
+            let mut entry = archive.by_index(i).unwrap();
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).unwrap();
+            (entry.name().unwrap().into_owned(), bytes)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_export_with_proof_is_a_zip_of_the_file_and_a_bundle_that_verifies() {
+    let (app, keys) = signing_app().await;
+    let (writer, reader) = (app.key("p1", "write").await, app.key("p1", "read").await);
+    ingest(&app, &writer, &["a", "b", "c", "d", "e"]).await;
+    let other = app.key("p2", "write").await;
+    ingest(&app, &other, &["x"]).await;
+
+    let query = "startDate=2026-11-01T00:00:00Z&endDate=2026-11-30T00:00:00Z&filter=";
+    for format in ["csv", "xlsx", "ndjson"] {
+        let uri = format!("/v1/exports/auditrecords?{query}&format={format}&proof=true");
+        let reply = app.get(&uri, &reader).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", text(&reply));
+        assert_eq!(reply.headers["content-type"], "application/zip");
+        let disposition = reply.headers["content-disposition"].to_str().unwrap();
+        assert!(
+            disposition.ends_with(&format!(".{format}.zip\"")),
+            "{disposition}"
+        );
+        let entries = unzip(&reply.raw);
+        assert_eq!(entries.len(), 2, "the file and its proof");
+        let (name, file) = &entries[0];
+        let (proof_name, bundle) = &entries[1];
+        assert!(name.ends_with(&format!(".{format}")), "{name}");
+        assert_eq!(proof_name, &format!("{name}.proof.json"));
+
+        let verified = actlog_tlog::bundle::verify(&file[..], &bundle[..], &keys[0])
+            .unwrap_or_else(|p| panic!("{format}: {p}"));
+        assert_eq!(verified.manifest.rows, 5);
+        assert_eq!(verified.manifest.partner, "p1");
+        assert_eq!(verified.manifest.file_format, format);
+        assert_eq!(
+            verified.manifest.tree_size, 5,
+            "p2's record is not in p1's log"
+        );
+
+        // The same export without its proof is the same file, byte for byte.
+        let plain = app
+            .get(
+                &format!("/v1/exports/auditrecords?{query}&format={format}"),
+                &reader,
+            )
+            .await;
+        if format != "xlsx" {
+            assert_eq!(&plain.raw, file, "{format}");
+        }
+
+        // An edited or cut file does not verify.
+        let mut edited = file.clone();
+        let at = edited.len() / 2;
+        edited[at] ^= 0x20;
+        assert!(actlog_tlog::bundle::verify(&edited[..], &bundle[..], &keys[0]).is_err());
+        let cut = &file[..file.len() - 1];
+        assert!(actlog_tlog::bundle::verify(cut, &bundle[..], &keys[0]).is_err());
+    }
+}
+
+#[tokio::test]
+async fn an_export_with_proof_needs_a_signing_server_and_a_true_or_false() {
+    let (app, _) = signing_app().await;
+    let reader = app.key("p1", "read").await;
+    let reply = app
+        .get("/v1/exports/auditrecords?format=csv&proof=yes", &reader)
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", text(&reply));
+    assert!(text(&reply).contains("proof `yes` is not true or false"));
+
+    let unsigned = TestApp::new().await;
+    let reader = unsigned.key("p1", "read").await;
+    let reply = unsigned
+        .get("/v1/exports/auditrecords?format=csv&proof=true", &reader)
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", text(&reply));
+    assert!(text(&reply).contains("signs no checkpoints"));
+    let plain = unsigned
+        .get("/v1/exports/auditrecords?format=csv&proof=false", &reader)
+        .await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", text(&plain));
+}
