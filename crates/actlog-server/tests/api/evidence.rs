@@ -261,3 +261,48 @@ async fn an_export_with_proof_needs_a_signing_server_and_a_true_or_false() {
         .await;
     assert_eq!(plain.status, StatusCode::OK, "{}", text(&plain));
 }
+
+#[tokio::test]
+async fn the_pages_export_offers_the_proof_when_the_deployment_signs() {
+    use actlog_domain::roles::Role;
+    use axum::http::Method;
+
+    let (app, keys) = signing_app().await;
+    let writer = app.key("p1", "write").await;
+    ingest(&app, &writer, &["a", "b"]).await;
+    app.user("p1", "admin@p1.example", &[Role::AdminAgent])
+        .await;
+    let session = app.sign_in("admin@p1.example").await;
+    let page = app
+        .browse(Method::GET, "/activity-log", &session, None)
+        .await;
+    let html = String::from_utf8(page.raw.clone()).unwrap();
+    assert!(
+        html.contains(r#"<input id="export-proof" type="checkbox" name="proof" value="true">"#),
+        "the export form offers the proof"
+    );
+    // What the form sends when it is ticked, with the session: the archive, verifying.
+    let action =
+        "/v1/exports/auditrecords?startDate=2026-11-01T00%3A00%3A00Z&format=csv&proof=true";
+    let download = app.browse(Method::GET, action, &session, None).await;
+    assert_eq!(download.status, StatusCode::OK, "{}", text(&download));
+    let entries = unzip(&download.raw);
+    let verified = actlog_tlog::bundle::verify(&entries[0].1[..], &entries[1].1[..], &keys[0])
+        .unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(verified.manifest.rows, 2);
+
+    let unsigned = TestApp::new().await;
+    unsigned
+        .user("p1", "admin@p1.example", &[Role::AdminAgent])
+        .await;
+    let session = unsigned.sign_in("admin@p1.example").await;
+    let page = unsigned
+        .browse(Method::GET, "/activity-log", &session, None)
+        .await;
+    let html = String::from_utf8(page.raw.clone()).unwrap();
+    assert!(html.contains("export-button"), "an export form");
+    assert!(
+        !html.contains("name=\"proof\""),
+        "no proof offered without a signer"
+    );
+}
