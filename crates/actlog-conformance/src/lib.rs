@@ -121,6 +121,7 @@ macro_rules! conformance_tests {
             sign_in_failures_are_counted_per_key_and_expire,
             the_log_holds_each_stored_record_once_and_proves_it,
             checkpoints_are_kept_per_partner_and_size,
+            partners_whose_log_grew_are_the_unsigned_ones,
         );
     };
     (@pairs $factory:expr; $($case:ident),* $(,)?) => {

@@ -401,6 +401,13 @@ impl actlog_store::Log for PgStore {
         Ok(indexes)
     }
 
+    async fn unsigned_partners(&self) -> Result<Vec<String>, StoreError> {
+        let client = self.reader().await?;
+        let partners = log::unsigned_partners(&*client).await?;
+        client.done();
+        Ok(partners)
+    }
+
     async fn add_checkpoint(
         &self,
         partner: &str,

@@ -318,6 +318,23 @@ pub(crate) async fn indexes_of(
     Ok(ids.iter().map(|id| found.get(id).copied()).collect())
 }
 
+/// Crosses every shard on Citus: run by the signer in the background, never on a request.
+pub(crate) async fn unsigned_partners(
+    client: &impl GenericClient,
+) -> Result<Vec<String>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT p.id FROM partner_logs l JOIN partners p ON p.pkey = l.partner
+             WHERE NOT EXISTS (SELECT 1 FROM log_checkpoints c
+                               WHERE c.partner = l.partner AND c.size >= l.size)
+             ORDER BY p.id COLLATE \"C\"",
+            &[],
+        )
+        .await
+        .map_err(db)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 pub(crate) async fn add_checkpoint(
     client: &impl GenericClient,
     key: i64,

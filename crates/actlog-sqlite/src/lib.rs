@@ -318,6 +318,12 @@ impl actlog_store::Log for SqliteStore {
             .await
     }
 
+    async fn unsigned_partners(&self) -> Result<Vec<String>, StoreError> {
+        self.readers
+            .run(move |conn, _| log::unsigned_partners(conn))
+            .await
+    }
+
     async fn add_checkpoint(
         &self,
         partner: &str,

@@ -244,6 +244,17 @@ pub(crate) fn index_of(conn: &Connection, key: i64, id: &str) -> rusqlite::Resul
     Ok(found.flatten().and_then(|i| u64::try_from(i).ok()))
 }
 
+pub(crate) fn unsigned_partners(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached(
+        "SELECT p.id FROM partner_logs l JOIN partners p ON p.pkey = l.partner
+         WHERE NOT EXISTS (SELECT 1 FROM log_checkpoints c
+                           WHERE c.partner = l.partner AND c.size >= l.size)
+         ORDER BY p.id",
+    )?
+    .query_map([], |r| r.get(0))?
+    .collect()
+}
+
 pub(crate) fn add_checkpoint(
     conn: &Connection,
     key: i64,

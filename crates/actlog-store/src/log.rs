@@ -75,6 +75,10 @@ pub trait Log: Send + Sync {
         ids: &[String],
     ) -> Result<Vec<Option<u64>>, StoreError>;
 
+    /// The partners whose log holds more records than their largest kept checkpoint (or that
+    /// have none yet): those a signer must sign. One query, however many partners there are.
+    async fn unsigned_partners(&self) -> Result<Vec<String>, StoreError>;
+
     /// Keeps a signed checkpoint; one already kept for that size stays (signatures by one key
     /// of one tree are equal, so two servers signing at once agree).
     async fn add_checkpoint(

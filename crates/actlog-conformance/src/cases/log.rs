@@ -217,3 +217,33 @@ pub async fn checkpoints_are_kept_per_partner_and_size(store: Arc<dyn Store>) {
     assert_eq!(store.checkpoints(other).await.unwrap(), []);
     assert_eq!(store.latest_checkpoint(other).await.unwrap(), None);
 }
+
+/// The partners a signer must sign are those whose log grew past their largest checkpoint.
+pub async fn partners_whose_log_grew_are_the_unsigned_ones(store: Arc<dyn Store>) {
+    let (a, b) = ("partner-grown-a", "partner-grown-b");
+    assert_eq!(
+        store.unsigned_partners().await.unwrap(),
+        Vec::<String>::new()
+    );
+    let mut data_a = DataSet::new(a, "ga", 31);
+    let mut data_b = DataSet::new(b, "gb", 32);
+    store.append(a, data_a.take(3)).await.unwrap();
+    store.append(b, data_b.take(2)).await.unwrap();
+    assert_eq!(store.unsigned_partners().await.unwrap(), [a, b]);
+    let signed = |size: u64| StoredCheckpoint {
+        size,
+        note: format!("size {size}"),
+        signed_at: 1_700_000_000,
+    };
+    store.add_checkpoint(a, &signed(3)).await.unwrap();
+    assert_eq!(store.unsigned_partners().await.unwrap(), [b]);
+    store.add_checkpoint(b, &signed(1)).await.unwrap();
+    assert_eq!(
+        store.unsigned_partners().await.unwrap(),
+        [b],
+        "a checkpoint of fewer records than the log leaves it unsigned"
+    );
+    store.append(a, data_a.take(1)).await.unwrap();
+    store.add_checkpoint(b, &signed(2)).await.unwrap();
+    assert_eq!(store.unsigned_partners().await.unwrap(), [a]);
+}

@@ -28,8 +28,8 @@ pub use identity::{
     sign_in_failures_are_counted_per_key_and_expire, users_keep_roles_partner_and_preferences,
 };
 pub use log::{
-    checkpoints_are_kept_per_partner_and_size, the_log_holds_each_stored_record_once_and_proves_it,
-    two_handles_append_to_one_log_in_turn,
+    checkpoints_are_kept_per_partner_and_size, partners_whose_log_grew_are_the_unsigned_ones,
+    the_log_holds_each_stored_record_once_and_proves_it, two_handles_append_to_one_log_in_turn,
 };
 pub use pages::{
     batched_scans_stream_the_same_records_as_a_walk, count_matches_a_full_walk,
