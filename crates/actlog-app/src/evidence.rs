@@ -45,6 +45,12 @@ impl Signer {
         actlog_tlog::note::sign(text, self.keyring.signing_key())
     }
 
+    /// `checkpoint` signed by the deployment's current key (the same note as stored, unless
+    /// the key was rotated since it was signed).
+    pub fn sign(&self, checkpoint: &Checkpoint) -> String {
+        checkpoint.sign(self.keyring.signing_key())
+    }
+
     /// The partner's log's origin line.
     pub fn origin(&self, partner: &str) -> Result<String, CheckpointError> {
         checkpoint::origin(self.deployment(), partner)

@@ -533,6 +533,21 @@ fn exports_with_proof_verify_offline_and_edits_do_not() {
         text(&bad)
     );
 
+    // After a rotation, with no record since: the bundle is signed by the new key throughout.
+    let rotated = deployment.run(&["keys", "rotate"]);
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    let new_key = deployment.verifier_key();
+    assert_ne!(new_key, key);
+    let out = export("again.csv", "again.proof.json", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let checked = verify_export("again.csv", "again.proof.json", &new_key);
+    assert!(checked.status.success(), "{}", text(&checked));
+    assert!(
+        verify_export("log.csv", "log.csv.proof.json", &key)
+            .status
+            .success()
+    );
+
     // A record changed in the database: the export with proof refuses, and leaves no file.
     deployment
         .db

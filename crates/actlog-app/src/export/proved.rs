@@ -142,7 +142,10 @@ pub async fn run<S: ProofSink>(
 
     // Written a batch at a time: each batch's proofs are made here, between writes on a
     // blocking thread.
-    let mut pending = bundle::opening(&signed.note, &manifest_note).into_bytes();
+    // Signed again by the current key, which signs the manifest: after a rotation the stored
+    // checkpoint may be by an older one.
+    let checkpoint_note = signer.sign(&checkpoint);
+    let mut pending = bundle::opening(&checkpoint_note, &manifest_note).into_bytes();
     let mut proven = 0u64;
     loop {
         let state = held.take();
