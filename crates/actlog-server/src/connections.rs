@@ -7,6 +7,9 @@
 //!   connection waits for a request, the first or the next on a kept-alive connection, so it is
 //!   the idle timeout as well.
 //! - Bodies must keep up with [`Limits::min_body_rate`] ([`crate::bodies`]).
+//! - A client that takes none of a response for [`Limits::export_send_timeout`] (a stalled
+//!   export, above all) is cut off: the socket is reset, which frees its slot here and the
+//!   kernel's buffers, instead of holding both for as long as the client likes.
 //! - Accept errors (out of file descriptors, say) pause the loop briefly instead of spinning.
 //! - On shutdown the listener is closed, idle connections end, requests in flight finish.
 
@@ -25,6 +28,7 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
@@ -251,6 +255,7 @@ impl Served {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout);
+        let stream = SendTimed::new(stream, limits.export_send_timeout);
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         tokio::pin!(connection);
         // hyper's graceful shutdown closes a connection idle between requests, but waits out
@@ -335,5 +340,98 @@ impl HttpBody for Guarded {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
+    }
+}
+
+/// A socket whose writes fail once the client has taken nothing for `timeout`: hyper then ends
+/// the connection. The socket is reset rather than closed, so the kernel does not keep the
+/// unsent bytes for a client that does not read.
+struct SendTimed {
+    stream: TcpStream,
+    timeout: Duration,
+    /// When the write waiting now gives up; `None` while writes go through.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl SendTimed {
+    fn new(stream: TcpStream, timeout: Duration) -> Self {
+        SendTimed {
+            stream,
+            timeout,
+            deadline: None,
+        }
+    }
+
+    /// What a write that returned `poll` amounts to: the same, or an error once the client
+    /// has taken nothing for the timeout.
+    fn timed<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if poll.is_ready() {
+            self.deadline = None;
+            return poll;
+        }
+        let timeout = self.timeout;
+        let deadline = self
+            .deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if deadline.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.deadline = None;
+        let _ = self.stream.set_zero_linger();
+        tracing::info!(
+            ?timeout,
+            "a client took none of its response in time: connection reset"
+        );
+        Poll::Ready(Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the client took nothing for {timeout:?}"),
+        )))
+    }
+}
+
+impl AsyncRead for SendTimed {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SendTimed {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.stream).poll_write(cx, data);
+        self.timed(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.stream).poll_write_vectored(cx, data);
+        self.timed(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let poll = Pin::new(&mut self.stream).poll_flush(cx);
+        self.timed(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

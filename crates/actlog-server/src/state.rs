@@ -60,7 +60,9 @@ pub struct Limits {
     /// How long a query or export waits for a free slot before it is answered 503.
     pub slot_wait: Duration,
     /// How long an export may wait for its client to take the next chunk; a client that
-    /// stops reading is then dropped and its export slot freed.
+    /// stops reading is then dropped and its export slot freed. Any response's client that
+    /// takes nothing for this long is disconnected (its socket reset), so a stalled client
+    /// holds neither a connection nor the kernel's buffers.
     pub export_send_timeout: Duration,
     /// Connections of their own for API-key, session and user look-ups, so that signing in
     /// and authenticating never wait behind record queries.

@@ -752,7 +752,8 @@ export_share_percent = 50
 # Milliseconds a query or export waits for a free slot before it is answered 503.
 slot_wait_ms = 2000
 # Seconds an export waits for its client to take the next chunk; a client that stops
-# reading is then dropped and its slot freed.
+# reading is then dropped and its slot freed. Any client that takes none of a response for
+# this long is disconnected (its socket reset).
 export_send_timeout_seconds = 30
 # Connections of their own for API-key, session and user look-ups, so that sign-in and
 # authentication never wait behind queries.

@@ -518,3 +518,71 @@ async fn stalled_exports_do_not_block_other_partners_exports_or_pages() {
     }
     drop(stalled);
 }
+
+/// A stalled export was dropped after the send timeout, but its socket stayed open, holding a
+/// connection for as long as the client liked. Now the server resets it: the connection is
+/// free for others (here the only one allowed), the client sees its connection end before the
+/// export did, and the export slot is free for another export.
+#[tokio::test]
+async fn a_stalled_exports_socket_is_closed_after_the_send_timeout() {
+    let rig = Rig::start(Limits {
+        max_connections: 1,
+        ..limits()
+    })
+    .await;
+    seed(rig.store.as_ref(), "partner-a", ROWS).await;
+    let a = rig.key("partner-a").await;
+    let export = "/v1/exports/auditrecords?startDate=2026-11-01T00:00:00Z&endDate=2026-11-25T00:00:00Z&format=csv";
+    let mut stalled = rig.send(export, &a).await;
+    assert_eq!(status_of(&mut stalled).await, 200);
+
+    // The send timeout is 1 s: soon after, the stalled connection no longer holds the only
+    // connection slot.
+    let started = Instant::now();
+    loop {
+        let (status, response, _) = rig.get("/healthz", &a).await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503, "{response}");
+        assert!(
+            started.elapsed() < BOUND * 3,
+            "the stalled export still holds its connection after {:?}",
+            started.elapsed()
+        );
+        sleep(Duration::from_millis(100)).await;
+    }
+    // What the kernel had buffered may still be read; then the connection ends, without the
+    // chunked body's last chunk.
+    let mut rest = Vec::new();
+    let mut buf = vec![0; 64 * 1024];
+    let ended = timeout(BOUND * 5, async {
+        loop {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => rest.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stalled connection is still open");
+    assert!(
+        !rest.ends_with(b"\r\n0\r\n\r\n"),
+        "the export was cut off, not completed"
+    );
+    drop(stalled);
+
+    let (status, response, took) = timeout(BOUND * 10, rig.get(export, &a))
+        .await
+        .expect("the next export ends");
+    assert_eq!(
+        status,
+        200,
+        "the export slot is free: {}",
+        &response[..200.min(response.len())]
+    );
+    assert!(
+        response.ends_with("\r\n0\r\n\r\n"),
+        "the whole export, in {took:?}"
+    );
+}
