@@ -3,6 +3,10 @@
 //! - At most [`Limits::max_connections`] are open. At the cap, the connection idle longest (no
 //!   request in flight) is closed to make room, so idle sockets cannot lock newcomers out; when
 //!   every one is busy, the newcomer is answered 503 and closed at once.
+//! - At most [`Limits::max_connections_per_address`] are open from one TCP peer address (the
+//!   address accepted, not a forwarded one; trusted proxies are exempt, since every client
+//!   behind them shares their address): one address's newcomer past it is answered 503 and
+//!   closed, and no idle connection of another address is closed for it.
 //! - Headers must arrive within [`Limits::header_timeout`]. hyper starts that timer whenever a
 //!   connection waits for a request, the first or the next on a kept-alive connection, so it is
 //!   the idle timeout as well.
@@ -13,10 +17,10 @@
 //! - Accept errors (out of file descriptors, say) pause the loop briefly instead of spinning.
 //! - On shutdown the listener is closed, idle connections end, requests in flight finish.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -35,6 +39,7 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::bodies::{self, BodyRule};
+use crate::client_addr::TrustedProxies;
 use crate::state::Limits;
 
 /// How long the loop pauses after an accept error that is not the client's doing.
@@ -46,14 +51,16 @@ const EVICTION_WAIT: Duration = Duration::from_millis(200);
 const LINGER: Duration = Duration::from_millis(20);
 
 /// Serves `app` on `listener` under `limits` until `shutdown` resolves; then lets every open
-/// connection finish its request in flight and returns.
+/// connection finish its request in flight and returns. Connections from `proxies` are not
+/// held to the per-address cap.
 pub async fn run(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    proxies: TrustedProxies,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let open = Arc::new(Open::new(limits.max_connections));
+    let open = Arc::new(Open::new(&limits, proxies));
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -72,9 +79,12 @@ pub async fn run(
                 }
             }
         };
-        let Some(admitted) = open.admit().await else {
-            refuse(stream);
-            continue;
+        let admitted = match open.admit(peer.ip()).await {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                refuse(stream, refusal);
+                continue;
+            }
         };
         let served = Served {
             app: app.clone(),
@@ -99,9 +109,23 @@ fn is_connection_error(e: &std::io::Error) -> bool {
     )
 }
 
-/// Answers a connection over the cap with 503 and closes it, without waiting on the client.
-fn refuse(stream: TcpStream) {
-    let detail = "the server has as many connections open as it may; retry after a second";
+/// Why a connection was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// At the connection cap, none idle.
+    Full,
+    /// Its address has as many open as one address may.
+    AddressFull,
+}
+
+/// Answers a connection over a cap with 503 and closes it, without waiting on the client.
+fn refuse(stream: TcpStream, refusal: Refusal) {
+    let detail = match refusal {
+        Refusal::Full => "the server has as many connections open as it may; retry after a second",
+        Refusal::AddressFull => {
+            "your address has as many connections open as one address may; close one, or retry after a second"
+        }
+    };
     let body = serde_json::json!({
         "type": "urn:actlog:problem:overloaded",
         "title": "Too busy",
@@ -121,7 +145,12 @@ fn refuse(stream: TcpStream) {
     let mut sink = [0; 4096];
     let _ = stream.try_read(&mut sink);
     let _ = stream.try_write(response.as_bytes());
-    tracing::warn!("connection refused: at the connection cap, none idle");
+    match refusal {
+        Refusal::Full => tracing::warn!("connection refused: at the connection cap, none idle"),
+        Refusal::AddressFull => {
+            tracing::warn!("connection refused: its address is at the per-address cap")
+        }
+    }
 }
 
 /// The open connections: a slot each, and what eviction needs to know of them.
@@ -132,6 +161,12 @@ struct Open {
     conns: Mutex<BTreeMap<u64, Arc<Conn>>>,
     next_id: AtomicU64,
     epoch: Instant,
+    /// Most connections from one address ([`Limits::max_connections_per_address`]).
+    per_address: usize,
+    /// Addresses not held to `per_address`.
+    proxies: TrustedProxies,
+    /// Connections open by address (absent: none; trusted proxies are not counted).
+    by_address: Mutex<HashMap<IpAddr, usize>>,
 }
 
 /// One open connection, as eviction sees it.
@@ -146,14 +181,17 @@ struct Conn {
 }
 
 impl Open {
-    fn new(cap: usize) -> Self {
-        let cap = cap.clamp(1, u32::MAX as usize) as u32;
+    fn new(limits: &Limits, proxies: TrustedProxies) -> Self {
+        let cap = limits.max_connections.clamp(1, u32::MAX as usize) as u32;
         Open {
             slots: Arc::new(Semaphore::new(cap as usize)),
             cap,
             conns: Mutex::default(),
             next_id: AtomicU64::new(0),
             epoch: Instant::now(),
+            per_address: limits.max_connections_per_address.max(1),
+            proxies,
+            by_address: Mutex::default(),
         }
     }
 
@@ -161,29 +199,54 @@ impl Open {
         self.epoch.elapsed().as_millis() as u64
     }
 
-    /// A slot for a new connection: a free one, or one an idle connection gives up.
-    async fn admit(self: &Arc<Self>) -> Option<Admitted> {
+    /// A slot for a new connection from `peer`: within its address's cap, a free one or one
+    /// an idle connection gives up.
+    async fn admit(self: &Arc<Self>, peer: IpAddr) -> Result<Admitted, Refusal> {
+        let address = self.count_address(peer)?;
         let permit = match self.slots.clone().try_acquire_owned() {
-            Ok(permit) => permit,
+            Ok(permit) => Some(permit),
             Err(_) if self.evict_idlest() => {
                 let freed = self.slots.clone().acquire_owned();
                 tokio::time::timeout(EVICTION_WAIT, freed)
                     .await
-                    .ok()?
-                    .ok()?
+                    .ok()
+                    .and_then(Result::ok)
             }
-            Err(_) => return None,
+            Err(_) => None,
+        };
+        let Some(permit) = permit else {
+            drop(address);
+            return Err(Refusal::Full);
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Conn::default());
         conn.idle_since.store(self.now_ms(), Ordering::Relaxed);
         self.conns.lock().unwrap().insert(id, conn.clone());
-        Some(Admitted {
+        Ok(Admitted {
             open: self.clone(),
             id,
             conn,
+            _address: address,
             _slot: permit,
         })
+    }
+
+    /// Counts a connection from `peer` against its address's cap (none for a trusted proxy).
+    fn count_address(self: &Arc<Self>, peer: IpAddr) -> Result<Option<AddressCount>, Refusal> {
+        let address = peer.to_canonical();
+        if self.proxies.trusts(address) {
+            return Ok(None);
+        }
+        let mut by_address = self.by_address.lock().unwrap();
+        let n = by_address.entry(address).or_default();
+        if *n >= self.per_address {
+            return Err(Refusal::AddressFull);
+        }
+        *n += 1;
+        Ok(Some(AddressCount {
+            open: self.clone(),
+            address,
+        }))
     }
 
     /// Tells the connection idle longest to close; false when every one is busy.
@@ -213,7 +276,27 @@ struct Admitted {
     open: Arc<Open>,
     id: u64,
     conn: Arc<Conn>,
+    _address: Option<AddressCount>,
     _slot: OwnedSemaphorePermit,
+}
+
+/// One connection counted against its address's cap, uncounted when dropped.
+#[derive(Debug)]
+struct AddressCount {
+    open: Arc<Open>,
+    address: IpAddr,
+}
+
+impl Drop for AddressCount {
+    fn drop(&mut self) {
+        let mut by_address = self.open.by_address.lock().unwrap();
+        if let Some(n) = by_address.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                by_address.remove(&self.address);
+            }
+        }
+    }
 }
 
 impl Drop for Admitted {

@@ -228,7 +228,8 @@ pub async fn serve(
     let housekeeping = housekeeping::start(state.clone());
     let signing = evidence::start_signing(state.clone());
     let limits = state.limits();
-    let served = connections::run(listener, app(state), limits, shutdown).await;
+    let proxies = state.config.sign_in.trusted_proxies.clone();
+    let served = connections::run(listener, app(state), limits, proxies, shutdown).await;
     housekeeping.abort();
     if let Some(signing) = signing {
         signing.abort();

@@ -34,6 +34,10 @@ pub struct Limits {
     /// Most connections open at once. At the cap the longest-idle connection is closed to make
     /// room; when none is idle the new one is answered 503 and closed.
     pub max_connections: usize,
+    /// Most connections open at once from one TCP peer address (trusted proxies excepted:
+    /// every client behind them shares their address). Past it, that address's newcomer is
+    /// answered 503 and closed, while other addresses are still served.
+    pub max_connections_per_address: usize,
     /// How long a client may take to send a request's headers, and also how long a kept-alive
     /// connection may sit idle before its next request (hyper times both with one timer).
     pub header_timeout: Duration,
@@ -77,6 +81,7 @@ impl Default for Limits {
             max_concurrent_ingest: 256,
             max_body_bytes_in_flight: 256 * 1024 * 1024,
             max_connections: 512,
+            max_connections_per_address: 256,
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             min_body_rate: 16 * 1024,

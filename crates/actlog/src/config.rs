@@ -154,6 +154,7 @@ struct FileLimits {
     max_concurrent_ingest: Option<u64>,
     max_body_bytes_in_flight: Option<u64>,
     max_connections: Option<u64>,
+    max_connections_per_address: Option<u64>,
     header_timeout_seconds: Option<u64>,
     body_timeout_seconds: Option<u64>,
     min_body_bytes_per_second: Option<u64>,
@@ -224,6 +225,11 @@ fn limits_settings(
             d.max_body_bytes_in_flight,
         )?,
         max_connections: size("max_connections", file.max_connections, d.max_connections)?,
+        max_connections_per_address: size(
+            "max_connections_per_address",
+            file.max_connections_per_address,
+            d.max_connections_per_address,
+        )?,
         header_timeout: seconds(
             "header_timeout_seconds",
             file.header_timeout_seconds,
@@ -728,6 +734,10 @@ max_body_bytes_in_flight = 268435456
 # Most connections open at once. At the cap the connection idle longest is closed to make
 # room; when none is idle, a new connection is answered 503 and closed.
 max_connections = 512
+# Most connections open at once from one TCP peer address; past it, that address's new
+# connection is answered 503 and closed while other addresses are still served. Proxies in
+# [sign_in] trusted_proxies are exempt (every client behind them shares their address).
+max_connections_per_address = 256
 # Seconds a client may take to send a request's headers; also how long a kept-alive
 # connection may stay idle between requests.
 header_timeout_seconds = 30
@@ -826,6 +836,7 @@ mod tests {
             max_concurrent_ingest: defaults.max_concurrent_ingest,
             max_body_bytes_in_flight: limits.max_body_bytes_in_flight.unwrap() as usize,
             max_connections: limits.max_connections.unwrap() as usize,
+            max_connections_per_address: limits.max_connections_per_address.unwrap() as usize,
             header_timeout: Duration::from_secs(limits.header_timeout_seconds.unwrap()),
             body_timeout: Duration::from_secs(limits.body_timeout_seconds.unwrap()),
             min_body_rate: limits.min_body_bytes_per_second.unwrap(),

@@ -27,13 +27,17 @@ struct Server {
 
 impl Server {
     async fn start(limits: Limits) -> Server {
+        Server::configured(ServerConfig {
+            limits,
+            ..ServerConfig::default()
+        })
+        .await
+    }
+
+    async fn configured(config: ServerConfig) -> Server {
         let (store, db) = fresh_store().await;
         let now = OperationDate::parse_rfc3339("2026-11-25T12:00:00Z").unwrap();
         let clock = Arc::new(TestClock(std::sync::Mutex::new(now)));
-        let config = ServerConfig {
-            limits,
-            ..ServerConfig::default()
-        };
         let state = AppState::new(store.clone(), clock, config).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -59,6 +63,25 @@ impl Server {
 
     async fn connect(&self) -> TcpStream {
         TcpStream::connect(self.addr).await.unwrap()
+    }
+
+    /// A connection from the loopback address `from` (any of 127.0.0.0/8).
+    async fn connect_from(&self, from: [u8; 4]) -> TcpStream {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind(SocketAddr::from((from, 0)))
+            .expect("a loopback address to connect from");
+        socket.connect(self.addr).await.unwrap()
+    }
+
+    /// `GET /healthz` on a new connection from `from`.
+    async fn healthz_from(&self, from: [u8; 4]) -> Option<Answer> {
+        let mut stream = self.connect_from(from).await;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .ok()?;
+        read_answer(&mut stream).await
     }
 
     /// `GET /healthz` on a new connection.
@@ -210,6 +233,86 @@ async fn idle_connections_beyond_the_cap_do_not_stop_healthz() {
     );
 }
 
+/// One address could hold every connection the server allows, so that nobody else got in:
+/// now one address holds at most its cap, its newcomer past it is answered 503 with
+/// Retry-After, and another address is still served; a closed connection makes room again.
+#[tokio::test]
+async fn one_address_past_its_connection_cap_is_refused_while_others_are_served() {
+    let server = Server::start(Limits {
+        max_connections: 64,
+        max_connections_per_address: 4,
+        header_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(server.connect_from([127, 0, 0, 1]).await);
+    }
+    let refused = timeout(Duration::from_secs(3), server.healthz_from([127, 0, 0, 1])).await;
+    let refused = refused.expect("answered at once").expect("an answer");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(refused.body["code"], "overloaded");
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("your address"),
+        "{refused:?}"
+    );
+    let other = server.healthz_from([127, 0, 0, 2]).await;
+    assert_eq!(
+        other.map(|a| a.status),
+        Some(200),
+        "another address is served"
+    );
+    assert_eq!(held.len(), 4, "the address's own connections stay open");
+    for stream in &mut held {
+        assert!(!closed_within(stream, Duration::from_millis(50)).await);
+    }
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let again = server.healthz_from([127, 0, 0, 1]).await;
+    assert_eq!(
+        again.map(|a| a.status),
+        Some(200),
+        "room again after one closed"
+    );
+}
+
+/// Behind a proxy every client shares the proxy's address: a trusted proxy is not held to
+/// the per-address cap.
+#[tokio::test]
+async fn a_trusted_proxy_is_not_held_to_the_per_address_cap() {
+    let mut config = ServerConfig {
+        limits: Limits {
+            max_connections_per_address: 2,
+            header_timeout: Duration::from_secs(60),
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    config.sign_in.trusted_proxies =
+        actlog_server::client_addr::TrustedProxies(vec!["127.0.0.1".parse().unwrap()]);
+    let server = Server::configured(config).await;
+    let mut held = Vec::new();
+    for _ in 0..6 {
+        held.push(server.connect_from([127, 0, 0, 1]).await);
+    }
+    let answer = server.healthz_from([127, 0, 0, 1]).await;
+    assert_eq!(answer.map(|a| a.status), Some(200));
+    for _ in 0..2 {
+        held.push(server.connect_from([127, 0, 0, 3]).await);
+    }
+    let refused = server.healthz_from([127, 0, 0, 3]).await;
+    assert_eq!(
+        refused.map(|a| a.status),
+        Some(503),
+        "an untrusted address is capped"
+    );
+}
+
 /// Connections past the cap when every open one is busy (here: uploads in progress) are
 /// answered 503 with Retry-After at once, not queued.
 #[tokio::test]
@@ -324,7 +427,13 @@ async fn a_stalled_body_gets_408_while_another_partners_post_succeeds() {
 /// closed: the slot is now taken once the body is in.
 #[tokio::test]
 async fn stalled_uploads_from_one_partner_do_not_make_another_partners_post_get_503() {
-    let server = Server::start(Limits::default()).await;
+    // Both partners connect from 127.0.0.1 here: the per-address cap (its own test) is
+    // lifted so that this one is about the ingest slots.
+    let server = Server::start(Limits {
+        max_connections_per_address: Limits::default().max_connections,
+        ..Limits::default()
+    })
+    .await;
     let (slow, other) = (server.key("p1").await, server.key("p2").await);
     let mut stalled = Vec::new();
     for _ in 0..Limits::default().max_concurrent_ingest {
