@@ -247,7 +247,7 @@ const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
 /// only says the process runs.
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     let limits = state.limits();
-    let busy = if state.ingest_slots.available_permits() == 0 {
+    let busy = if state.ingest.saturated() {
         Some(format!(
             "every ingest slot ({}) is taken",
             limits.max_concurrent_ingest

@@ -1,5 +1,5 @@
-//! Per-partner shares of a bounded resource: the record queries running at once, the exports
-//! streaming at once.
+//! Per-partner shares of a bounded resource: the ingest requests handled at once, the record
+//! queries running at once, the exports streaming at once.
 //!
 //! Each resource has a number of slots, and one partner may hold at most its share of them
 //! (counting its requests still waiting for one), so that one tenant's expensive filters or
@@ -19,7 +19,8 @@ use crate::error::{ApiError, Code};
 /// The slots of one resource and who holds them.
 #[derive(Debug)]
 pub struct Shares {
-    /// What the slots are for, as an answer names them ("queries", "exports").
+    /// What the slots are for, as an answer names them ("ingest requests", "queries",
+    /// "exports").
     what: &'static str,
     slots: Arc<Semaphore>,
     size: usize,
@@ -58,15 +59,15 @@ impl Drop for Claim {
 }
 
 impl Shares {
-    /// `size` slots (at least 1), of which one partner may hold `percent`% (at least one).
+    /// `size` slots, of which one partner may hold `percent`% (at least one). With no slots
+    /// (a test's way to refuse everything) every request is answered 503 after the wait.
     pub fn new(what: &'static str, size: usize, percent: u64, wait: Duration) -> Arc<Shares> {
-        let size = size.max(1);
         let share = (size as u64 * percent.min(100)).div_ceil(100);
         Arc::new(Shares {
             what,
-            slots: Arc::new(Semaphore::new(size)),
+            slots: Arc::new(Semaphore::new(size.min(Semaphore::MAX_PERMITS))),
             size,
-            per_partner: usize::try_from(share).unwrap_or(size).clamp(1, size),
+            per_partner: usize::try_from(share).unwrap_or(size).clamp(1, size.max(1)),
             wait,
             held: Mutex::default(),
         })

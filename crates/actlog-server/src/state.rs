@@ -28,6 +28,9 @@ pub struct Limits {
     /// Most ingest requests handled at once, counted once their body has arrived; more are
     /// answered 503 with Retry-After.
     pub max_concurrent_ingest: usize,
+    /// The share, in percent, of the ingest slots one partner may hold (at least one): past
+    /// it, 429 with Retry-After, so one partner's flood leaves the others their slots.
+    pub ingest_share_percent: u64,
     /// Most bytes of ingest bodies held at once by all requests together, counted as they
     /// arrive; a request that would go past it is answered 503 with Retry-After.
     pub max_body_bytes_in_flight: usize,
@@ -79,6 +82,7 @@ impl Default for Limits {
             max_batch_records: 10_000,
             max_body_bytes: 32 * 1024 * 1024,
             max_concurrent_ingest: 256,
+            ingest_share_percent: 50,
             max_body_bytes_in_flight: 256 * 1024 * 1024,
             max_connections: 512,
             max_connections_per_address: 256,
@@ -243,7 +247,8 @@ pub struct AppState {
     pub cursor_key: CursorKey,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
-    pub ingest_slots: Arc<Semaphore>,
+    /// The ingest requests handled at once, shared out by partner.
+    pub ingest: Arc<Shares>,
     /// Bytes of ingest bodies that may be held at once ([`Limits::max_body_bytes_in_flight`]).
     pub body_bytes: Arc<Semaphore>,
     /// API keys recently read from the store.
@@ -275,7 +280,13 @@ impl AppState {
             store,
             cursor_key: CursorKey::new(secret),
             clock,
-            ingest_slots: Arc::new(Semaphore::new(config.limits.max_concurrent_ingest)),
+            // No wait: a batch already held in memory is answered at once rather than queued.
+            ingest: Shares::new(
+                "ingest requests",
+                config.limits.max_concurrent_ingest,
+                config.limits.ingest_share_percent,
+                Duration::ZERO,
+            ),
             body_bytes: Arc::new(Semaphore::new(
                 config
                     .limits

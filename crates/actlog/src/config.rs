@@ -152,6 +152,7 @@ struct FileLimits {
     max_batch_records: Option<u64>,
     max_body_bytes: Option<u64>,
     max_concurrent_ingest: Option<u64>,
+    ingest_share_percent: Option<u64>,
     max_body_bytes_in_flight: Option<u64>,
     max_connections: Option<u64>,
     max_connections_per_address: Option<u64>,
@@ -218,6 +219,11 @@ fn limits_settings(
             "max_concurrent_ingest",
             file.max_concurrent_ingest,
             d.max_concurrent_ingest,
+        )?,
+        ingest_share_percent: percent(
+            "ingest_share_percent",
+            file.ingest_share_percent,
+            d.ingest_share_percent,
         )?,
         max_body_bytes_in_flight: size(
             "max_body_bytes_in_flight",
@@ -728,6 +734,9 @@ max_body_bytes = 33554432
 # Most ingest requests handled at once, counted once their body has arrived; more are
 # answered 503 with Retry-After.
 max_concurrent_ingest = 256
+# The share of the ingest slots one partner may hold, in percent (at least one slot); past
+# it, 429 with Retry-After, so one partner's flood cannot take the others' slots.
+ingest_share_percent = 50
 # Most bytes of ingest bodies held at once, all requests together, counted as they arrive;
 # a request that would go past it is answered 503 with Retry-After. At least max_body_bytes.
 max_body_bytes_in_flight = 268435456
@@ -834,6 +843,7 @@ mod tests {
             max_batch_records: defaults.max_batch_records,
             max_body_bytes: defaults.max_body_bytes,
             max_concurrent_ingest: defaults.max_concurrent_ingest,
+            ingest_share_percent: limits.ingest_share_percent.unwrap(),
             max_body_bytes_in_flight: limits.max_body_bytes_in_flight.unwrap() as usize,
             max_connections: limits.max_connections.unwrap() as usize,
             max_connections_per_address: limits.max_connections_per_address.unwrap() as usize,

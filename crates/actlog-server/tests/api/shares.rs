@@ -115,6 +115,29 @@ impl Rig {
         (status.unwrap_or(0), started.elapsed())
     }
 
+    /// Holds the database's writes back until dropped, as a slow disk or a long transaction
+    /// would: ingest requests then keep their slots while they wait.
+    async fn hold_writes(&self) -> Box<dyn std::any::Any> {
+        match &self.db {
+            TestDatabase::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join("actlog.db")).unwrap();
+                conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+                Box::new(conn)
+            }
+            TestDatabase::Postgres(db) => {
+                let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(connection);
+                client
+                    .batch_execute("BEGIN; LOCK TABLE record_ids, partner_logs IN EXCLUSIVE MODE")
+                    .await
+                    .unwrap();
+                Box::new(client)
+            }
+        }
+    }
+
     /// Statements of the test's database still running that read `records` with a free-text
     /// condition (PostgreSQL only; `None` on SQLite).
     async fn running_searches(&self) -> Option<i64> {
@@ -585,4 +608,42 @@ async fn a_stalled_exports_socket_is_closed_after_the_send_timeout() {
         response.ends_with("\r\n0\r\n\r\n"),
         "the whole export, in {took:?}"
     );
+}
+
+/// Ingest slots were global: one partner's batches could hold them all, and every other
+/// partner's POST got 503. Now a partner holds at most its share: its next batch is answered
+/// 429, and another partner's batch still gets a slot (here while the database holds every
+/// write back, so the slots stay taken).
+#[tokio::test]
+async fn one_partners_ingests_cannot_take_another_partners_ingest_slots() {
+    let rig = Rig::start(Limits {
+        max_concurrent_ingest: 2,
+        ingest_share_percent: 50,
+        ..limits()
+    })
+    .await;
+    let (a, b) = (rig.key("partner-a").await, rig.key("partner-b").await);
+    // Both partners known to the store before the writes are held.
+    assert_eq!(rig.ingest(&a, "a-0").await.0, 201);
+    assert_eq!(rig.ingest(&b, "b-0").await.0, 201);
+    let held = rig.hold_writes().await;
+    let first = rig.ingest(&a, "a-1");
+    let rest = async {
+        sleep(Duration::from_millis(300)).await;
+        let (second, took) = rig.ingest(&a, "a-2").await;
+        let other = rig.ingest(&b, "b-1");
+        let release = async move {
+            sleep(Duration::from_millis(500)).await;
+            drop(held);
+        };
+        let ((other, _), ()) = tokio::join!(other, release);
+        (second, took, other)
+    };
+    let ((first, _), (second, took, other)) = tokio::join!(first, rest);
+    assert_eq!(second, 429, "partner A past its share of the ingest slots");
+    assert!(took < BOUND, "refused at once, not after {took:?}");
+    assert_eq!(other, 201, "partner B got a slot of its own");
+    assert_eq!(first, 201);
+    let (status, response, _) = rig.get("/v1/auditrecords/b-1", &b).await;
+    assert_eq!(status, 200, "{response}");
 }
