@@ -40,6 +40,7 @@ use tower::ServiceExt;
 
 use crate::bodies::{self, BodyRule};
 use crate::client_addr::TrustedProxies;
+use crate::metrics::Metrics;
 use crate::state::Limits;
 
 /// How long the loop pauses after an accept error that is not the client's doing.
@@ -50,17 +51,26 @@ const EVICTION_WAIT: Duration = Duration::from_millis(200);
 /// in flight (time for the last response to be flushed).
 const LINGER: Duration = Duration::from_millis(20);
 
-/// Serves `app` on `listener` under `limits` until `shutdown` resolves; then lets every open
-/// connection finish its request in flight and returns. Connections from `proxies` are not
-/// held to the per-address cap.
+/// What the accept loop holds connections to, and counts them in.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub limits: Limits,
+    /// Not held to the per-address cap.
+    pub proxies: TrustedProxies,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Serves `app` on `listener` under `edge`'s limits until `shutdown` resolves; then lets every
+/// open connection finish its request in flight and returns.
 pub async fn run(
     listener: TcpListener,
     app: Router,
-    limits: Limits,
-    proxies: TrustedProxies,
+    edge: Edge,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let open = Arc::new(Open::new(&limits, proxies));
+    let limits = edge.limits;
+    let metrics = edge.metrics.clone();
+    let open = Arc::new(Open::new(&limits, edge.proxies));
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -82,22 +92,44 @@ pub async fn run(
         let admitted = match open.admit(peer.ip()).await {
             Ok(admitted) => admitted,
             Err(refusal) => {
+                Metrics::add(&metrics.connections_refused, 1);
                 refuse(stream, refusal);
                 continue;
             }
         };
+        let open_now = OpenGauge::new(metrics.clone());
         let served = Served {
             app: app.clone(),
             peer,
             limits,
             admitted,
         };
-        tokio::spawn(served.run(stream, stopped.clone()));
+        let stopped = stopped.clone();
+        tokio::spawn(async move {
+            served.run(stream, stopped).await;
+            drop(open_now);
+        });
     }
     drop(listener);
     let _ = stop.send(true);
     open.drained().await;
     Ok(())
+}
+
+/// One connection counted open (`/metrics`) until dropped.
+struct OpenGauge(Arc<Metrics>);
+
+impl OpenGauge {
+    fn new(metrics: Arc<Metrics>) -> Self {
+        Metrics::add(&metrics.connections_open, 1);
+        OpenGauge(metrics)
+    }
+}
+
+impl Drop for OpenGauge {
+    fn drop(&mut self) {
+        self.0.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Errors of one connection that the client caused: nothing to wait out.

@@ -64,6 +64,7 @@ async fn append(
     )?;
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     let report = state.store.append(&principal.partner_id, records).await?;
+    crate::metrics::Metrics::add(&state.metrics.records_ingested, report.stored as u64);
     let status = if report.stored > 0 {
         StatusCode::CREATED
     } else {

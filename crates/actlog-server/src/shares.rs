@@ -9,6 +9,7 @@
 //! partner waits, each for a bounded time.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +31,8 @@ pub struct Shares {
     wait: Duration,
     /// Slots held or waited for, by partner (absent: none).
     held: Mutex<HashMap<String, usize>>,
+    /// Requests refused past their partner's share (`/metrics`).
+    refused: AtomicU64,
 }
 
 /// A slot held for a partner, given back when dropped.
@@ -70,6 +73,7 @@ impl Shares {
             per_partner: usize::try_from(share).unwrap_or(size).clamp(1, size.max(1)),
             wait,
             held: Mutex::default(),
+            refused: AtomicU64::new(0),
         })
     }
 
@@ -103,6 +107,7 @@ impl Shares {
     }
 
     fn share_used(&self) -> ApiError {
+        self.refused.fetch_add(1, Ordering::Relaxed);
         ApiError {
             retry_after: Some(1),
             ..ApiError::new(
@@ -118,6 +123,18 @@ impl Shares {
     /// How many slots there are.
     pub fn size(&self) -> usize {
         self.size
+    }
+
+    /// How many slots are held now (`/metrics`).
+    pub fn in_use(&self) -> usize {
+        self.size
+            .min(Semaphore::MAX_PERMITS)
+            .saturating_sub(self.slots.available_permits())
+    }
+
+    /// How many requests were refused past their partner's share (`/metrics`).
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     /// Whether every slot is taken (`/readyz`).

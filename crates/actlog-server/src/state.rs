@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::identity::session::SessionSettings;
 use crate::identity::throttle::{SignInGate, Throttle};
 use crate::key_cache::KeyCache;
+use crate::metrics::{Metrics, MetricsSettings};
 use crate::shares::Shares;
 
 /// Limits that protect the server from oversized, slow or excessive requests (PRODUCT §9): no
@@ -132,6 +133,8 @@ pub struct ServerConfig {
     pub sso: Option<Arc<crate::sso::Sso>>,
     /// Signing partners' checkpoints, when the deployment's keyring is loaded.
     pub checkpoints: Option<CheckpointSigning>,
+    /// `/metrics` (`[metrics]`).
+    pub metrics: MetricsSettings,
 }
 
 /// The deployment's checkpoint signer and how often the server signs the logs that grew.
@@ -261,6 +264,8 @@ pub struct AppState {
     pub queries: Arc<Shares>,
     /// The exports streaming at once, shared out by partner.
     pub exports: Arc<Shares>,
+    /// What `/metrics` counts.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -312,6 +317,7 @@ impl AppState {
                 config.limits.slot_wait,
             ),
             config: Arc::new(config),
+            metrics: Arc::default(),
         })
     }
 
@@ -330,7 +336,10 @@ impl AppState {
         let _slot = self.queries.take(partner).await?;
         match tokio::time::timeout(self.limits().statement_timeout, read).await {
             Ok(done) => Ok(done?),
-            Err(_) => Err(ApiError::query_timeout(self.limits().statement_timeout)),
+            Err(_) => {
+                Metrics::add(&self.metrics.statement_timeouts, 1);
+                Err(ApiError::query_timeout(self.limits().statement_timeout))
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ use actlog_domain::roles::{AccessPolicy, Role};
 use actlog_postgres::PgOptions;
 use actlog_server::client_addr::TrustedProxies;
 use actlog_server::identity::session::SessionSettings;
+use actlog_server::metrics::MetricsSettings;
 use actlog_server::state::SignInSettings;
 use actlog_server::{Cloud, Limits, ServerConfig};
 use actlog_sqlite::SqliteOptions;
@@ -92,6 +93,14 @@ struct FileSettings {
     sign_in: Option<FileSignIn>,
     sso: Option<crate::sso_settings::FileSso>,
     checkpoints: Option<FileCheckpoints>,
+    metrics: Option<FileMetrics>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMetrics {
+    enabled: Option<bool>,
+    token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -552,6 +561,7 @@ impl Settings {
             sign_in,
             sso,
             checkpoints: None,
+            metrics: metrics_settings(file.metrics.unwrap_or_default(), &env)?,
         };
         Ok(Settings {
             database: DatabaseUrl::parse(&database)?,
@@ -562,6 +572,37 @@ impl Settings {
             pull,
             checkpoints,
         })
+    }
+}
+
+/// `[metrics]` over the defaults, then `ACTLOG_METRICS_ENABLED` and `ACTLOG_METRICS_TOKEN`.
+fn metrics_settings(
+    file: FileMetrics,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<MetricsSettings> {
+    let mut settings = MetricsSettings::default();
+    settings.enabled = match env("ACTLOG_METRICS_ENABLED") {
+        Some(value) => parse_bool(&value)
+            .with_context(|| format!("ACTLOG_METRICS_ENABLED = `{value}`: write true or false"))?,
+        None => file.enabled.unwrap_or(settings.enabled),
+    };
+    settings.token = env("ACTLOG_METRICS_TOKEN").or(file.token);
+    if settings
+        .token
+        .as_deref()
+        .is_some_and(|t| t.trim().is_empty() || t.contains(char::is_whitespace))
+    {
+        bail!("metrics.token must be non-empty and without spaces");
+    }
+    Ok(settings)
+}
+
+/// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`), as an environment variable says it.
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 
@@ -778,6 +819,14 @@ export_send_timeout_seconds = 30
 # authentication never wait behind queries.
 auth_connections = 2
 
+[metrics]
+# Serve GET /metrics (Prometheus text format: requests by status class, records ingested,
+# connections, slots, refusals, memory; no per-partner figures) (ACTLOG_METRICS_ENABLED).
+enabled = true
+# When set, a scrape must send Authorization: Bearer TOKEN (ACTLOG_METRICS_TOKEN; prefer the
+# environment; it is never printed). Unset: anyone who reaches the port may read /metrics.
+# token = "…"
+
 # Sign in with Microsoft Entra ID (OpenID Connect), and Entra-issued API tokens. Uncomment
 # [sso] to turn it on; see the README, "Signing in with Entra ID".
 # [sso]
@@ -978,6 +1027,27 @@ mod tests {
         assert!(format!("{err:#}").contains("10.0.0.0/33"), "{err:#}");
         let zero: FileSignIn = toml::from_str("concurrent_password_checks = 0").unwrap();
         assert!(sign_in_settings(zero, &none).is_err());
+    }
+
+    #[test]
+    fn metrics_settings_state_their_defaults_hide_the_token_and_refuse_bad_values() {
+        let file: FileSettings = toml::from_str(EXAMPLE).unwrap();
+        let none = |_: &str| None;
+        let example = metrics_settings(file.metrics.unwrap(), &none).unwrap();
+        assert_eq!(example, MetricsSettings::default());
+        assert!(example.enabled);
+        let env = |name: &str| match name {
+            "ACTLOG_METRICS_ENABLED" => Some("false".to_owned()),
+            "ACTLOG_METRICS_TOKEN" => Some("scr4pe".to_owned()),
+            _ => None,
+        };
+        let set = metrics_settings(FileMetrics::default(), &env).unwrap();
+        assert!(!set.enabled);
+        assert_eq!(set.token.as_deref(), Some("scr4pe"));
+        assert!(!format!("{set:?}").contains("scr4pe"));
+        let bad = |name: &str| (name == "ACTLOG_METRICS_ENABLED").then(|| "maybe".to_owned());
+        let err = metrics_settings(FileMetrics::default(), &bad).unwrap_err();
+        assert!(err.to_string().contains("ACTLOG_METRICS_ENABLED"), "{err}");
     }
 
     #[test]

@@ -533,3 +533,125 @@ async fn a_31_mib_customer_name_is_refused_naming_the_field() {
         "nothing of the batch is stored"
     );
 }
+
+/// The text of `GET /metrics` on a new connection.
+async fn scrape(server: &Server) -> String {
+    let mut stream = server.connect().await;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+/// A sample's value in an exposition, by its full name with labels.
+fn sample(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// An operator could not see what the limits were doing: `/metrics` counts ingested records,
+/// answers by status class, open and refused connections and share refusals, in Prometheus'
+/// text format, and names no partner.
+#[tokio::test]
+async fn metrics_count_what_the_server_did_without_naming_partners() {
+    let server = Server::start(Limits {
+        max_connections_per_address: 3,
+        header_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    })
+    .await;
+    let key = server.key("partner-secret-name").await;
+    let batch = json!([
+        record("m-1", "2026-11-20T10:00:00Z", "Alpha"),
+        record("m-2", "2026-11-20T10:00:00Z", "Alpha"),
+        record("m-3", "2026-11-20T10:00:00Z", "Alpha"),
+    ])
+    .to_string();
+    assert_eq!(server.post(&key, &batch).await.map(|a| a.status), Some(201));
+    // The same batch again stores nothing new.
+    assert_eq!(server.post(&key, &batch).await.map(|a| a.status), Some(200));
+    assert_eq!(server.get("/nowhere").await.map(|a| a.status), Some(404));
+    let held = [server.connect().await, server.connect().await];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let text = scrape(&server).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("text/plain; version=0.0.4"), "{text}");
+    assert_eq!(
+        sample(&text, "actlog_records_ingested_total"),
+        Some(3),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "actlog_http_requests_total{class=\"2xx\"}") >= Some(2),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "actlog_http_requests_total{class=\"4xx\"}") >= Some(1),
+        "{text}"
+    );
+    // The two held and the scrape's own.
+    assert_eq!(sample(&text, "actlog_connections_open"), Some(3), "{text}");
+    assert_eq!(
+        sample(&text, "actlog_connections_refused_total"),
+        Some(0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "process_resident_memory_bytes") > Some(1_000_000),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE actlog_slots_in_use gauge"), "{text}");
+    assert!(!text.contains("partner-secret-name"), "{text}");
+
+    // A fourth connection from this address is refused, and counted.
+    let mut extra = [server.connect().await, server.connect().await];
+    let _ = closed_within(&mut extra[1], Duration::from_secs(1)).await;
+    drop(extra);
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let text = scrape(&server).await;
+    assert_eq!(
+        sample(&text, "actlog_connections_refused_total"),
+        Some(1),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "actlog_connections_open"), Some(1), "{text}");
+}
+
+/// With `[metrics] token` set, `/metrics` answers only the operator who brings it; with
+/// `enabled = false` it is not there at all.
+#[tokio::test]
+async fn metrics_with_a_token_refuse_a_scrape_without_it() {
+    let config = ServerConfig {
+        metrics: actlog_server::metrics::MetricsSettings {
+            enabled: true,
+            token: Some("op-token".into()),
+        },
+        ..ServerConfig::default()
+    };
+    let app = TestApp::configured(config, "2026-11-25T12:00:00Z").await;
+    let refused = app.get("/metrics", "wrong").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.code(), "unauthenticated");
+    let key = app.key("p1", "read").await;
+    assert_eq!(
+        app.get("/metrics", &key).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let scraped = app.get("/metrics", "op-token").await;
+    assert_eq!(scraped.status, StatusCode::OK);
+    assert!(crate::support::text(&scraped).contains("actlog_http_requests_total"));
+
+    let off = ServerConfig {
+        metrics: actlog_server::metrics::MetricsSettings {
+            enabled: false,
+            token: None,
+        },
+        ..ServerConfig::default()
+    };
+    let app = TestApp::configured(off, "2026-11-25T12:00:00Z").await;
+    assert_eq!(app.get("/metrics", "").await.status, StatusCode::NOT_FOUND);
+}
