@@ -94,6 +94,49 @@ struct FileSettings {
     sso: Option<crate::sso_settings::FileSso>,
     checkpoints: Option<FileCheckpoints>,
     metrics: Option<FileMetrics>,
+    log: Option<FileLog>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLog {
+    format: Option<String>,
+}
+
+/// How log lines are written (`[log] format`, `ACTLOG_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object a line, with the request's span (its ids) in each, for log collectors.
+    Json,
+}
+
+impl LogFormat {
+    fn parse(text: &str) -> Option<LogFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// `[log] format`, then `ACTLOG_LOG_FORMAT`.
+fn log_format(
+    file: Option<FileLog>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<LogFormat> {
+    if let Some(value) = env("ACTLOG_LOG_FORMAT") {
+        return LogFormat::parse(&value)
+            .with_context(|| format!("ACTLOG_LOG_FORMAT = `{value}`: write \"text\" or \"json\""));
+    }
+    match file.and_then(|f| f.format) {
+        Some(value) => LogFormat::parse(&value)
+            .with_context(|| format!("log.format = `{value}`: write \"text\" or \"json\"")),
+        None => Ok(LogFormat::Text),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -320,6 +363,8 @@ pub struct Settings {
     pub pull: PullSettings,
     /// The signing keyring and signing of checkpoints.
     pub checkpoints: CheckpointSettings,
+    /// How log lines are written.
+    pub log_format: LogFormat,
 }
 
 /// `[checkpoints]`: the deployment's signing keyring (outside the database) and its name.
@@ -553,6 +598,7 @@ impl Settings {
         let sign_in = sign_in_settings(file.sign_in.unwrap_or_default(), &env)?;
         let checkpoints = checkpoint_settings(file.checkpoints.unwrap_or_default(), &env)?;
         let sso = crate::sso_settings::load(cloud, file.sso, &env)?;
+        let log = log_format(file.log, &env)?;
         let server = ServerConfig {
             limits,
             policy,
@@ -571,6 +617,7 @@ impl Settings {
             sqlite,
             pull,
             checkpoints,
+            log_format: log,
         })
     }
 }
@@ -819,6 +866,12 @@ export_send_timeout_seconds = 30
 # authentication never wait behind queries.
 auth_connections = 2
 
+[log]
+# How log lines (on standard error) are written: "text" for people, or "json", one object a
+# line with the request's ids, for a log collector (ACTLOG_LOG_FORMAT). Which lines: ACTLOG_LOG
+# (e.g. "warn", "info", "actlog_server=debug"; default "info").
+format = "text"
+
 [metrics]
 # Serve GET /metrics (Prometheus text format: requests by status class, records ingested,
 # connections, slots, refusals, memory; no per-partner figures) (ACTLOG_METRICS_ENABLED).
@@ -1048,6 +1101,32 @@ mod tests {
         let bad = |name: &str| (name == "ACTLOG_METRICS_ENABLED").then(|| "maybe".to_owned());
         let err = metrics_settings(FileMetrics::default(), &bad).unwrap_err();
         assert!(err.to_string().contains("ACTLOG_METRICS_ENABLED"), "{err}");
+    }
+
+    #[test]
+    fn the_log_format_comes_from_the_environment_before_the_file_and_is_checked() {
+        let file: FileSettings = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(log_format(file.log, &|_| None).unwrap(), LogFormat::Text);
+        let json = || {
+            Some(FileLog {
+                format: Some("json".into()),
+            })
+        };
+        assert_eq!(log_format(json(), &|_| None).unwrap(), LogFormat::Json);
+        let env = |name: &str| (name == "ACTLOG_LOG_FORMAT").then(|| "TEXT".to_owned());
+        assert_eq!(log_format(json(), &env).unwrap(), LogFormat::Text);
+        let bad = |name: &str| (name == "ACTLOG_LOG_FORMAT").then(|| "xml".to_owned());
+        let err = log_format(None, &bad).unwrap_err();
+        assert!(err.to_string().contains("ACTLOG_LOG_FORMAT"), "{err}");
+        let bad = Some(FileLog {
+            format: Some("yaml".into()),
+        });
+        assert!(
+            log_format(bad, &|_| None)
+                .unwrap_err()
+                .to_string()
+                .contains("log.format")
+        );
     }
 
     #[test]

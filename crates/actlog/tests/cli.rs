@@ -271,3 +271,54 @@ async fn the_demo_serves_its_data_with_the_printed_key() {
     assert_eq!(body["items"].as_array().unwrap().len(), 5);
     assert!(body["continuationToken"].is_string());
 }
+
+/// Log collectors read one JSON object a line: with `[log] format = "json"`, every line
+/// `actlog serve` writes on standard error (here its start and its shutdown) is one.
+#[test]
+fn serve_with_the_json_log_format_writes_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("actlog.toml");
+    std::fs::write(&file, "[log]\nformat = \"json\"\n").unwrap();
+    let db = format!("sqlite://{}", dir.path().join("json-log.db").display());
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(&file)
+        .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
+        .env("ACTLOG_LOG", "info")
+        .env_remove("ACTLOG_LOG_FORMAT")
+        .env(
+            "ACTLOG_CHECKPOINTS_KEYRING",
+            dir.path().join("json-log.keyring"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines
+        .next()
+        .expect("the server prints its address")
+        .unwrap();
+    assert!(first.contains("http://127.0.0.1:"), "{first}");
+    std::thread::spawn(move || lines.for_each(drop));
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let out = child.wait_with_output().unwrap();
+    let logged = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = logged.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines.len() >= 2,
+        "the start and the shutdown are logged: {logged}"
+    );
+    for line in &lines {
+        let object: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(object["level"].is_string(), "{line}");
+        assert!(object["timestamp"].is_string(), "{line}");
+        assert!(object["fields"]["message"].is_string(), "{line}");
+    }
+    assert!(logged.contains("shutting down"), "{logged}");
+}
