@@ -1,4 +1,9 @@
 //! Settings: defaults, then a TOML file, then `ACTLOG_*` environment variables, then flags.
+//!
+//! Every scalar key has its variable: `ACTLOG_<SECTION>_<KEY>` in upper case (`[limits]
+//! max_connections` → `ACTLOG_LIMITS_MAX_CONNECTIONS`, `[sign_in] trusted_proxies` →
+//! `ACTLOG_SIGN_IN_TRUSTED_PROXIES`, lists comma-separated), `ACTLOG_<KEY>` for the top-level
+//! ones (`ACTLOG_DATABASE`). A value that does not parse is an error naming the variable.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -76,6 +81,74 @@ fn redact_password(url: &str) -> String {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
     }
+}
+
+/// The environment variable of `[section] key`: `ACTLOG_<SECTION>_<KEY>`.
+pub(crate) fn env_name(section: &str, key: &str) -> String {
+    format!("ACTLOG_{section}_{key}").to_ascii_uppercase()
+}
+
+/// `[section] key` from its variable, parsed; an error naming the variable when it does not
+/// parse as `what` says.
+fn env_parsed<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    section: &str,
+    key: &str,
+    what: &str,
+) -> anyhow::Result<Option<T>> {
+    let var = env_name(section, key);
+    match env(&var) {
+        Some(value) => match value.trim().parse() {
+            Ok(parsed) => Ok(Some(parsed)),
+            Err(_) => bail!("{var} = `{value}` is not {what}"),
+        },
+        None => Ok(None),
+    }
+}
+
+/// A whole number from `[section] key`'s variable.
+fn env_number<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    section: &str,
+    key: &str,
+) -> anyhow::Result<Option<T>> {
+    env_parsed(env, section, key, "a whole number")
+}
+
+/// `true`/`false` from `[section] key`'s variable.
+pub(crate) fn env_bool(
+    env: &impl Fn(&str) -> Option<String>,
+    section: &str,
+    key: &str,
+) -> anyhow::Result<Option<bool>> {
+    let var = env_name(section, key);
+    match env(&var) {
+        Some(value) => match parse_bool(&value) {
+            Some(parsed) => Ok(Some(parsed)),
+            None => bail!("{var} = `{value}`: write true or false"),
+        },
+        None => Ok(None),
+    }
+}
+
+/// A comma-separated list from `[section] key`'s variable.
+fn env_list(
+    env: &impl Fn(&str) -> Option<String>,
+    section: &str,
+    key: &str,
+) -> Option<Vec<String>> {
+    env_list_named(env, &env_name(section, key))
+}
+
+/// A comma-separated list from the variable `var`.
+fn env_list_named(env: &impl Fn(&str) -> Option<String>, var: &str) -> Option<Vec<String>> {
+    env(var).map(|list| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
 }
 
 /// The settings file, every field optional.
@@ -537,43 +610,57 @@ impl Settings {
             None => FileSettings::default(),
         };
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Settings::resolve(file, &env)
+    }
+
+    /// The file's settings over the defaults, overridden by `env`.
+    fn resolve(
+        file: FileSettings,
+        env: &impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Settings> {
         let database = env("ACTLOG_DATABASE")
             .or(file.database)
             .unwrap_or_else(|| "sqlite://actlog.db".into());
         let listen = env("ACTLOG_LISTEN")
             .or(file.listen)
             .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let limits = limits_settings(file.limits, &env)?;
+        let limits = limits_settings(file.limits, env)?;
         let cloud_text = env("ACTLOG_CLOUD")
             .or(file.cloud)
             .unwrap_or_else(|| "public".into());
-        let cloud = Cloud::parse(&cloud_text)
-            .with_context(|| format!("cloud = `{cloud_text}`: write \"public\" or \"usgov\""))?;
-        let policy = match file.access.and_then(|a| a.allowed_roles) {
+        let cloud = Cloud::parse(&cloud_text).with_context(|| {
+            format!("cloud (ACTLOG_CLOUD) = `{cloud_text}`: write \"public\" or \"usgov\"")
+        })?;
+        let allowed = env_list(env, "access", "allowed_roles");
+        let policy = match allowed.or(file.access.and_then(|a| a.allowed_roles)) {
             Some(names) => AccessPolicy::new(
                 names
                     .iter()
                     .map(|n| n.parse::<Role>())
                     .collect::<Result<Vec<_>, _>>()
-                    .context("access.allowed_roles")?,
+                    .context("access.allowed_roles (ACTLOG_ACCESS_ALLOWED_ROLES)")?,
             ),
             None => AccessPolicy::default(),
         };
         let mut sessions = SessionSettings::default();
-        if let Some(s) = file.sessions {
-            if let Some(minutes) = s.idle_minutes {
-                sessions.idle = Duration::from_secs(minutes.max(1) * 60);
-            }
-            if let Some(hours) = s.max_hours {
-                sessions.absolute = Duration::from_secs(hours.max(1) * 3600);
-            }
-            sessions.secure = s.secure_cookies;
+        let s = file.sessions.unwrap_or_default();
+        let idle = env_number(env, "sessions", "idle_minutes")?.or(s.idle_minutes);
+        if let Some(minutes) = idle {
+            sessions.idle = Duration::from_secs(minutes.max(1) * 60);
         }
+        let max = env_number(env, "sessions", "max_hours")?.or(s.max_hours);
+        if let Some(hours) = max {
+            sessions.absolute = Duration::from_secs(hours.max(1) * 3600);
+        }
+        sessions.secure = env_bool(env, "sessions", "secure_cookies")?.or(s.secure_cookies);
         let mut postgres = PgOptions::default();
-        if let Some(p) = file.postgres {
-            postgres.connections = p.connections.unwrap_or(postgres.connections);
-            postgres.writers = p.writers.unwrap_or(postgres.writers);
-        }
+        let p = file.postgres.unwrap_or_default();
+        postgres.connections = env_number(env, "postgres", "connections")?
+            .or(p.connections)
+            .unwrap_or(postgres.connections);
+        postgres.writers = env_number(env, "postgres", "writers")?
+            .or(p.writers)
+            .unwrap_or(postgres.writers);
         if postgres.connections < 2
             || postgres.writers == 0
             || postgres.writers >= postgres.connections
@@ -594,11 +681,11 @@ impl Settings {
             auth_readers: limits.auth_connections,
             ..SqliteOptions::default()
         };
-        let pull = PullSettings::load(cloud, file.pull, &env)?;
-        let sign_in = sign_in_settings(file.sign_in.unwrap_or_default(), &env)?;
-        let checkpoints = checkpoint_settings(file.checkpoints.unwrap_or_default(), &env)?;
-        let sso = crate::sso_settings::load(cloud, file.sso, &env)?;
-        let log = log_format(file.log, &env)?;
+        let pull = PullSettings::load(cloud, file.pull, env)?;
+        let sign_in = sign_in_settings(file.sign_in.unwrap_or_default(), env)?;
+        let checkpoints = checkpoint_settings(file.checkpoints.unwrap_or_default(), env)?;
+        let sso = crate::sso_settings::load(cloud, file.sso, env)?;
+        let log = log_format(file.log, env)?;
         let server = ServerConfig {
             limits,
             policy,
@@ -607,11 +694,11 @@ impl Settings {
             sign_in,
             sso,
             checkpoints: None,
-            metrics: metrics_settings(file.metrics.unwrap_or_default(), &env)?,
+            metrics: metrics_settings(file.metrics.unwrap_or_default(), env)?,
         };
         Ok(Settings {
-            database: DatabaseUrl::parse(&database)?,
-            listen: parse_listen(&listen)?,
+            database: DatabaseUrl::parse(&database).context("database (ACTLOG_DATABASE)")?,
+            listen: parse_listen(&listen).context("listen (ACTLOG_LISTEN)")?,
             server,
             postgres,
             sqlite,
@@ -672,7 +759,8 @@ fn checkpoint_settings(
         })?;
         settings.name = name;
     }
-    if let Some(seconds) = file.interval_seconds {
+    let interval = env_number(env, "checkpoints", "interval_seconds")?.or(file.interval_seconds);
+    if let Some(seconds) = interval {
         if seconds == 0 {
             bail!("checkpoints.interval_seconds must be at least 1");
         }
@@ -681,29 +769,28 @@ fn checkpoint_settings(
     Ok(settings)
 }
 
-/// `[sign_in]` over the defaults, then `ACTLOG_TRUSTED_PROXIES` (comma-separated).
+/// `[sign_in]` over the defaults, then `ACTLOG_SIGN_IN_*` (`ACTLOG_SIGN_IN_TRUSTED_PROXIES`,
+/// or `ACTLOG_TRUSTED_PROXIES`, comma-separated).
 fn sign_in_settings(
     file: FileSignIn,
     env: &impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<SignInSettings> {
     let mut settings = SignInSettings::default();
-    let proxies: Vec<String> = match env("ACTLOG_TRUSTED_PROXIES") {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        None => file.trusted_proxies.unwrap_or_default(),
-    };
+    // ACTLOG_TRUSTED_PROXIES is the name it had before the general rule.
+    let proxies: Vec<String> = env_list(env, "sign_in", "trusted_proxies")
+        .or_else(|| env_list_named(env, "ACTLOG_TRUSTED_PROXIES"))
+        .or(file.trusted_proxies)
+        .unwrap_or_default();
     settings.trusted_proxies = TrustedProxies(
         proxies
             .iter()
             .map(|p| p.parse())
             .collect::<Result<_, _>>()
-            .context("sign_in.trusted_proxies")?,
+            .context("sign_in.trusted_proxies (ACTLOG_SIGN_IN_TRUSTED_PROXIES)")?,
     );
-    if let Some(checks) = file.concurrent_password_checks {
+    let checks = env_number(env, "sign_in", "concurrent_password_checks")?
+        .or(file.concurrent_password_checks);
+    if let Some(checks) = checks {
         if checks == 0 {
             bail!("sign_in.concurrent_password_checks must be at least 1");
         }
@@ -728,6 +815,10 @@ fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
 /// The commented example `actlog config example` prints.
 pub const EXAMPLE: &str = r#"# actlog settings. Every entry is optional; the values shown are the defaults.
 # Precedence: these defaults < this file < ACTLOG_* environment variables < command-line flags.
+# Every key has its variable: ACTLOG_<SECTION>_<KEY> in upper case, e.g. [limits]
+# max_connections is ACTLOG_LIMITS_MAX_CONNECTIONS, [sign_in] trusted_proxies is
+# ACTLOG_SIGN_IN_TRUSTED_PROXIES (lists comma-separated); top-level keys are ACTLOG_<KEY>, e.g.
+# ACTLOG_DATABASE. A value that does not parse stops start-up, naming the variable.
 # actlog reads ./actlog.toml when present, or the file named by --config / ACTLOG_CONFIG.
 
 # Where records, users and keys are kept (ACTLOG_DATABASE, --database).
@@ -1127,6 +1218,108 @@ mod tests {
                 .to_string()
                 .contains("log.format")
         );
+    }
+
+    /// Every scalar key of the example, as (section, key, value); "" for the top level.
+    fn example_keys() -> Vec<(String, String, toml::Value)> {
+        let example: toml::Table = toml::from_str(EXAMPLE).unwrap();
+        let mut keys = Vec::new();
+        for (name, value) in example {
+            match value {
+                toml::Value::Table(table) => {
+                    for (key, value) in table {
+                        keys.push((name.clone(), key, value));
+                    }
+                }
+                value => keys.push((String::new(), name, value)),
+            }
+        }
+        keys
+    }
+
+    fn variable(section: &str, key: &str) -> String {
+        if section.is_empty() {
+            format!("ACTLOG_{}", key.to_ascii_uppercase())
+        } else {
+            env_name(section, key)
+        }
+    }
+
+    /// Every key of the example can be set from the environment: a value that cannot be one
+    /// stops loading with an error naming the variable, and the example's own value, given
+    /// through the variable, loads.
+    #[test]
+    fn every_key_of_the_example_has_an_environment_variable() {
+        let keys = example_keys();
+        assert!(keys.len() > 30, "{keys:?}");
+        let mut failures = Vec::new();
+        for (section, key, value) in &keys {
+            let var = variable(section, key);
+            let bad = |name: &str| (name == var).then(|| "nonsense!".to_owned());
+            let file = || toml::from_str::<FileSettings>(EXAMPLE).unwrap();
+            // Free text (a URL, a name) may be anything: those are checked by value below.
+            let free = matches!(
+                (section.as_str(), key.as_str()),
+                ("pull", "source") | ("checkpoints", "name")
+            );
+            if !free {
+                match Settings::resolve(file(), &bad) {
+                    Ok(_) => failures.push(format!("{var} = nonsense! was accepted")),
+                    Err(err) if !format!("{err:#}").contains(&var) => {
+                        failures.push(format!("{var}: {err:#}"))
+                    }
+                    Err(_) => {}
+                }
+            }
+            let text = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => other.to_string(),
+            };
+            let good = |name: &str| (name == var).then(|| text.clone());
+            if let Err(err) = Settings::resolve(FileSettings::default(), &good) {
+                failures.push(format!("{var} = {text}: {err:#}"));
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file_for_every_section() {
+        let file: FileSettings = toml::from_str(
+            "[sessions]\nidle_minutes = 5\n[postgres]\nwriters = 2\n[checkpoints]\ninterval_seconds = 3\n[sign_in]\nconcurrent_password_checks = 2",
+        )
+        .unwrap();
+        let env = |name: &str| {
+            let value = match name {
+                "ACTLOG_SESSIONS_IDLE_MINUTES" => "7",
+                "ACTLOG_SESSIONS_SECURE_COOKIES" => "true",
+                "ACTLOG_POSTGRES_WRITERS" => "3",
+                "ACTLOG_CHECKPOINTS_INTERVAL_SECONDS" => "9",
+                "ACTLOG_SIGN_IN_CONCURRENT_PASSWORD_CHECKS" => "6",
+                "ACTLOG_SIGN_IN_TRUSTED_PROXIES" => "10.0.0.0/8, ::1",
+                "ACTLOG_ACCESS_ALLOWED_ROLES" => "Admin agent",
+                "ACTLOG_LIMITS_INGEST_SHARE_PERCENT" => "20",
+                _ => return None,
+            };
+            Some(value.to_owned())
+        };
+        let settings = Settings::resolve(file, &env).unwrap();
+        assert_eq!(settings.server.sessions.idle, Duration::from_secs(7 * 60));
+        assert_eq!(settings.server.sessions.secure, Some(true));
+        assert_eq!(settings.postgres.writers, 3);
+        assert_eq!(settings.checkpoints.interval, Duration::from_secs(9));
+        assert_eq!(settings.server.sign_in.concurrent_checks, 6);
+        assert_eq!(settings.server.sign_in.trusted_proxies.0.len(), 2);
+        assert_eq!(
+            settings.server.policy,
+            AccessPolicy::new(vec![Role::AdminAgent])
+        );
+        assert_eq!(settings.server.limits.ingest_share_percent, 20);
     }
 
     #[test]

@@ -55,7 +55,21 @@ pub(crate) fn load(
     file: Option<FileSso>,
     env: &impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Option<Arc<Sso>>> {
-    let Some(file) = file else { return Ok(None) };
+    let Some(mut file) = file else {
+        return Ok(None);
+    };
+    let text = |key: &str, file: &mut Option<String>| {
+        if let Some(value) = env(&crate::config::env_name("sso", key)) {
+            *file = Some(value);
+        }
+    };
+    text("client_id", &mut file.client_id);
+    text("public_url", &mut file.public_url);
+    text("authority", &mut file.authority);
+    text("api_audience", &mut file.api_audience);
+    if let Some(value) = crate::config::env_bool(env, "sso", "local_accounts")? {
+        file.local_accounts = Some(value);
+    }
     let client_id = file.client_id.context("sso.client_id is required")?;
     let client_secret = env("ACTLOG_SSO_CLIENT_SECRET")
         .or(file.client_secret)
