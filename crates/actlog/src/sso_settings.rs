@@ -187,6 +187,34 @@ domains = ["Contoso.Example"]
     }
 
     #[test]
+    fn the_scalars_of_sso_come_from_the_environment_too() {
+        let env = |name: &str| {
+            let value = match name {
+                "ACTLOG_SSO_CLIENT_ID" => "env-app",
+                "ACTLOG_SSO_PUBLIC_URL" => "https://logs.example",
+                "ACTLOG_SSO_LOCAL_ACCOUNTS" => "false",
+                _ => return None,
+            };
+            Some(value.to_owned())
+        };
+        let sso = load(Cloud::Public, Some(file(MINIMAL)), &env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(sso.oidc.settings.client_id, "env-app");
+        assert_eq!(
+            sso.oidc.settings.redirect_uri,
+            "https://logs.example/auth/callback"
+        );
+        assert!(!sso.local_accounts);
+        let bad = |name: &str| (name == "ACTLOG_SSO_LOCAL_ACCOUNTS").then(|| "perhaps".to_owned());
+        let err = load(Cloud::Public, Some(file(MINIMAL)), &bad).unwrap_err();
+        assert!(
+            err.to_string().contains("ACTLOG_SSO_LOCAL_ACCOUNTS"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn the_authority_follows_the_cloud_unless_given() {
         let none = |_: &str| None;
         let public = load(Cloud::Public, Some(file(MINIMAL)), &none)

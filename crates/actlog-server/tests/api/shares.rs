@@ -344,6 +344,11 @@ async fn a_query_past_the_statement_time_limit_is_stopped_with_a_clear_problem_d
     if let Some(running) = searches_after(&rig, CANCELLED_WITHIN).await {
         assert_eq!(running, 0, "the statement was cancelled in the database");
     }
+    let (_, metrics, _) = rig.get("/metrics", "").await;
+    assert!(
+        metrics.contains("\nactlog_statement_timeouts_total 1\n"),
+        "{metrics}"
+    );
 }
 
 /// Signs `email` in through the form on `app`: the status of the form post.
@@ -646,4 +651,13 @@ async fn one_partners_ingests_cannot_take_another_partners_ingest_slots() {
     assert_eq!(first, 201);
     let (status, response, _) = rig.get("/v1/auditrecords/b-1", &b).await;
     assert_eq!(status, 200, "{response}");
+    let (_, metrics, _) = rig.get("/metrics", "").await;
+    assert!(
+        metrics.contains("\nactlog_share_refusals_total{resource=\"ingest\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nactlog_share_refusals_total{resource=\"queries\"} 0\n"),
+        "{metrics}"
+    );
 }
