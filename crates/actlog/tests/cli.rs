@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
 use common::{BIN, TestDb, actlog, all_records, text};
@@ -301,6 +301,20 @@ fn serve_with_the_json_log_format_writes_json_lines() {
         .unwrap();
     assert!(first.contains("http://127.0.0.1:"), "{first}");
     std::thread::spawn(move || lines.for_each(drop));
+    // Answered once the accept loop runs, which has the shutdown signal's handler in place.
+    let address = first
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let stopped = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
