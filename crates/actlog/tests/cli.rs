@@ -273,7 +273,8 @@ async fn the_demo_serves_its_data_with_the_printed_key() {
 }
 
 /// Log collectors read one JSON object a line: with `[log] format = "json"`, every line
-/// `actlog serve` writes on standard error (here its start and its shutdown) is one.
+/// `actlog serve` writes on standard error (here its start, a request's and its shutdown) is
+/// one, and a request's line carries its request id.
 #[test]
 fn serve_with_the_json_log_format_writes_json_lines() {
     let dir = tempfile::tempdir().unwrap();
@@ -285,6 +286,7 @@ fn serve_with_the_json_log_format_writes_json_lines() {
         .arg(&file)
         .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
         .env("ACTLOG_LOG", "info")
+        .env("ACTLOG_LIMITS_BODY_TIMEOUT_SECONDS", "1")
         .env_remove("ACTLOG_LOG_FORMAT")
         .env(
             "ACTLOG_CHECKPOINTS_KEYRING",
@@ -315,6 +317,16 @@ fn serve_with_the_json_log_format_writes_json_lines() {
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A body that stalls is answered 408 and logged inside its request's span.
+    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    stalled
+        .write_all(
+            b"POST /sign-in HTTP/1.1\r\nHost: t\r\nMS-RequestId: json-log-request-42\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=a",
+        )
+        .unwrap();
+    let mut answer = String::new();
+    let _ = stalled.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     let stopped = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -335,4 +347,10 @@ fn serve_with_the_json_log_format_writes_json_lines() {
         assert!(object["fields"]["message"].is_string(), "{line}");
     }
     assert!(logged.contains("shutting down"), "{logged}");
+    let slow = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|o| o["fields"]["message"] == "request body too slow; answered 408")
+        .unwrap_or_else(|| panic!("the 408 is logged: {logged}"));
+    assert_eq!(slow["span"]["id"], "json-log-request-42", "{slow}");
 }
