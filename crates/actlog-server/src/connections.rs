@@ -15,7 +15,8 @@
 //!   export, above all) is cut off: the socket is reset, which frees its slot here and the
 //!   kernel's buffers, instead of holding both for as long as the client likes.
 //! - Accept errors (out of file descriptors, say) pause the loop briefly instead of spinning.
-//! - On shutdown the listener is closed, idle connections end, requests in flight finish.
+//! - On shutdown the listener is closed, idle connections end, requests in flight finish
+//!   within [`Limits::shutdown_grace`]; connections still busy then are closed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -71,6 +72,7 @@ pub async fn run(
     let limits = edge.limits;
     let metrics = edge.metrics.clone();
     let open = Arc::new(Open::new(&limits, edge.proxies));
+    let mut tasks = tokio::task::JoinSet::new();
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -105,14 +107,28 @@ pub async fn run(
             admitted,
         };
         let stopped = stopped.clone();
-        tokio::spawn(async move {
+        // Connections that ended are forgotten as new ones come.
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
             served.run(stream, stopped).await;
             drop(open_now);
         });
     }
     drop(listener);
     let _ = stop.send(true);
-    open.drained().await;
+    let drained = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(limits.shutdown_grace, drained)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace = ?limits.shutdown_grace,
+            open = tasks.len(),
+            "connections still busy after the shutdown grace: closing them"
+        );
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
     Ok(())
 }
 
@@ -189,7 +205,6 @@ fn refuse(stream: TcpStream, refusal: Refusal) {
 #[derive(Debug)]
 struct Open {
     slots: Arc<Semaphore>,
-    cap: u32,
     conns: Mutex<BTreeMap<u64, Arc<Conn>>>,
     next_id: AtomicU64,
     epoch: Instant,
@@ -217,7 +232,6 @@ impl Open {
         let cap = limits.max_connections.clamp(1, u32::MAX as usize) as u32;
         Open {
             slots: Arc::new(Semaphore::new(cap as usize)),
-            cap,
             conns: Mutex::default(),
             next_id: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -294,11 +308,6 @@ impl Open {
         conn.evict.notify_one();
         tracing::info!("at the connection cap: closing the connection idle longest");
         true
-    }
-
-    /// Waits until every connection has ended.
-    async fn drained(&self) {
-        let _ = self.slots.acquire_many(self.cap).await;
     }
 }
 

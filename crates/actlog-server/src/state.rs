@@ -75,6 +75,9 @@ pub struct Limits {
     /// Connections of their own for API-key, session and user look-ups, so that signing in
     /// and authenticating never wait behind record queries.
     pub auth_connections: usize,
+    /// How long, once asked to stop, the server lets requests in flight (exports too) finish;
+    /// connections still busy then are closed.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -98,6 +101,7 @@ impl Default for Limits {
             slot_wait: Duration::from_secs(2),
             export_send_timeout: Duration::from_secs(30),
             auth_connections: 2,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }

@@ -292,6 +292,7 @@ struct FileLimits {
     slot_wait_ms: Option<u64>,
     export_send_timeout_seconds: Option<u64>,
     auth_connections: Option<u64>,
+    shutdown_grace_seconds: Option<u64>,
 }
 
 /// `[limits]` over the defaults, each then overridden by `ACTLOG_LIMITS_<NAME>`
@@ -411,6 +412,11 @@ fn limits_settings(
             "auth_connections",
             file.auth_connections,
             d.auth_connections,
+        )?,
+        shutdown_grace: seconds(
+            "shutdown_grace_seconds",
+            file.shutdown_grace_seconds,
+            d.shutdown_grace,
         )?,
     };
     if limits.max_body_bytes_in_flight < limits.max_body_bytes {
@@ -956,6 +962,9 @@ export_send_timeout_seconds = 30
 # Connections of their own for API-key, session and user look-ups, so that sign-in and
 # authentication never wait behind queries.
 auth_connections = 2
+# Seconds a stopping server (SIGTERM, Ctrl-C) lets requests in flight, exports too, finish;
+# connections still busy then are closed. Acknowledged ingests are durable already.
+shutdown_grace_seconds = 30
 
 [log]
 # How log lines (on standard error) are written: "text" for people, or "json", one object a
@@ -1051,6 +1060,7 @@ mod tests {
             slot_wait: Duration::from_millis(limits.slot_wait_ms.unwrap()),
             export_send_timeout: Duration::from_secs(limits.export_send_timeout_seconds.unwrap()),
             auth_connections: limits.auth_connections.unwrap() as usize,
+            shutdown_grace: Duration::from_secs(limits.shutdown_grace_seconds.unwrap()),
         };
         assert_eq!(stated, defaults);
         assert_eq!(file.database.as_deref(), Some("sqlite://actlog.db"));

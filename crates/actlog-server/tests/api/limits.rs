@@ -21,7 +21,8 @@ use crate::support::{TestApp, TestClock, TestDatabase, fresh_store, record};
 struct Server {
     addr: SocketAddr,
     store: Arc<dyn actlog_store::Store>,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _db: TestDatabase,
 }
 
@@ -42,15 +43,26 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(actlog_server::serve(listener, state, async {
+        let served = tokio::spawn(actlog_server::serve(listener, state, async {
             let _ = stopped.await;
         }));
         Server {
             addr,
             store,
-            _stop: stop,
+            stop: Some(stop),
+            served: Some(served),
             _db: db,
         }
+    }
+
+    /// Asks the server to stop, as SIGTERM does, and waits up to `bound` for it to have
+    /// stopped: how long that took, or `None` if it still runs.
+    async fn shut_down(&mut self, bound: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        let _ = self.stop.take()?.send(());
+        let served = self.served.take()?;
+        timeout(bound, served).await.ok()?.unwrap().unwrap();
+        Some(started.elapsed())
     }
 
     async fn key(&self, partner: &str) -> String {
@@ -654,4 +666,42 @@ async fn metrics_with_a_token_refuse_a_scrape_without_it() {
     };
     let app = TestApp::configured(off, "2026-11-25T12:00:00Z").await;
     assert_eq!(app.get("/metrics", "").await.status, StatusCode::NOT_FOUND);
+}
+
+/// Shutdown waited for every request in flight however long it took, so one stalled client
+/// could keep a stopping server up: now requests in flight get the shutdown grace, a request
+/// that finishes within it is answered, and a connection still busy after it is closed.
+#[tokio::test]
+async fn shutdown_waits_for_requests_in_flight_only_up_to_the_grace() {
+    let mut server = Server::start(Limits {
+        body_timeout: Duration::from_secs(120),
+        header_timeout: Duration::from_secs(120),
+        shutdown_grace: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let key = server.key("p1").await;
+    let body = one_record("a-1");
+    // One upload that finishes during the grace, one that never does.
+    let mut finishing = server.stalled_post(&key, body.len(), 0).await;
+    let mut stalled = server.stalled_post(&key, 5000, 10).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (took, answer) = tokio::join!(server.shut_down(Duration::from_secs(20)), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        finishing.write_all(body.as_bytes()).await.unwrap();
+        read_answer(&mut finishing).await
+    });
+    assert_eq!(
+        answer.map(|a| a.status),
+        Some(201),
+        "answered during the grace"
+    );
+    let took = took.expect("the server stopped, not waiting out the stalled upload");
+    assert!(
+        took >= Duration::from_millis(800),
+        "the grace was given: {took:?}"
+    );
+    assert!(closed_within(&mut stalled, Duration::from_secs(2)).await);
+    let stored = server.store.get("p1", "a-1").await.unwrap();
+    assert!(stored.is_some(), "the finished upload was stored");
 }
