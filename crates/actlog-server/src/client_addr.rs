@@ -84,7 +84,8 @@ fn masked(value: u128, bits: u8, prefix: u8) -> u128 {
 pub struct TrustedProxies(pub Vec<Cidr>);
 
 impl TrustedProxies {
-    fn trusts(&self, address: IpAddr) -> bool {
+    /// Whether `address` is one of the listed proxies.
+    pub fn trusts(&self, address: IpAddr) -> bool {
         self.0.iter().any(|range| range.contains(address))
     }
 

@@ -3,17 +3,25 @@
 //! - At most [`Limits::max_connections`] are open. At the cap, the connection idle longest (no
 //!   request in flight) is closed to make room, so idle sockets cannot lock newcomers out; when
 //!   every one is busy, the newcomer is answered 503 and closed at once.
+//! - At most [`Limits::max_connections_per_address`] are open from one TCP peer address (the
+//!   address accepted, not a forwarded one; trusted proxies are exempt, since every client
+//!   behind them shares their address): one address's newcomer past it is answered 503 and
+//!   closed, and no idle connection of another address is closed for it.
 //! - Headers must arrive within [`Limits::header_timeout`]. hyper starts that timer whenever a
 //!   connection waits for a request, the first or the next on a kept-alive connection, so it is
 //!   the idle timeout as well.
 //! - Bodies must keep up with [`Limits::min_body_rate`] ([`crate::bodies`]).
+//! - A client that takes none of a response for [`Limits::export_send_timeout`] (a stalled
+//!   export, above all) is cut off: the socket is reset, which frees its slot here and the
+//!   kernel's buffers, instead of holding both for as long as the client likes.
 //! - Accept errors (out of file descriptors, say) pause the loop briefly instead of spinning.
-//! - On shutdown the listener is closed, idle connections end, requests in flight finish.
+//! - On shutdown the listener is closed, idle connections end, requests in flight finish
+//!   within [`Limits::shutdown_grace`]; connections still busy then are closed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,12 +33,15 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::bodies::{self, BodyRule};
+use crate::client_addr::TrustedProxies;
+use crate::metrics::Metrics;
 use crate::state::Limits;
 
 /// How long the loop pauses after an accept error that is not the client's doing.
@@ -41,15 +52,27 @@ const EVICTION_WAIT: Duration = Duration::from_millis(200);
 /// in flight (time for the last response to be flushed).
 const LINGER: Duration = Duration::from_millis(20);
 
-/// Serves `app` on `listener` under `limits` until `shutdown` resolves; then lets every open
-/// connection finish its request in flight and returns.
+/// What the accept loop holds connections to, and counts them in.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub limits: Limits,
+    /// Not held to the per-address cap.
+    pub proxies: TrustedProxies,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Serves `app` on `listener` under `edge`'s limits until `shutdown` resolves; then lets every
+/// open connection finish its request in flight and returns.
 pub async fn run(
     listener: TcpListener,
     app: Router,
-    limits: Limits,
+    edge: Edge,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let open = Arc::new(Open::new(limits.max_connections));
+    let limits = edge.limits;
+    let metrics = edge.metrics.clone();
+    let open = Arc::new(Open::new(&limits, edge.proxies));
+    let mut tasks = tokio::task::JoinSet::new();
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -68,22 +91,61 @@ pub async fn run(
                 }
             }
         };
-        let Some(admitted) = open.admit().await else {
-            refuse(stream);
-            continue;
+        let admitted = match open.admit(peer.ip()).await {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                Metrics::add(&metrics.connections_refused, 1);
+                refuse(stream, refusal);
+                continue;
+            }
         };
+        let open_now = OpenGauge::new(metrics.clone());
         let served = Served {
             app: app.clone(),
             peer,
             limits,
             admitted,
         };
-        tokio::spawn(served.run(stream, stopped.clone()));
+        let stopped = stopped.clone();
+        // Connections that ended are forgotten as new ones come.
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
+            served.run(stream, stopped).await;
+            drop(open_now);
+        });
     }
     drop(listener);
     let _ = stop.send(true);
-    open.drained().await;
+    let drained = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(limits.shutdown_grace, drained)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace = ?limits.shutdown_grace,
+            open = tasks.len(),
+            "connections still busy after the shutdown grace: closing them"
+        );
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
     Ok(())
+}
+
+/// One connection counted open (`/metrics`) until dropped.
+struct OpenGauge(Arc<Metrics>);
+
+impl OpenGauge {
+    fn new(metrics: Arc<Metrics>) -> Self {
+        Metrics::add(&metrics.connections_open, 1);
+        OpenGauge(metrics)
+    }
+}
+
+impl Drop for OpenGauge {
+    fn drop(&mut self) {
+        self.0.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Errors of one connection that the client caused: nothing to wait out.
@@ -95,9 +157,23 @@ fn is_connection_error(e: &std::io::Error) -> bool {
     )
 }
 
-/// Answers a connection over the cap with 503 and closes it, without waiting on the client.
-fn refuse(stream: TcpStream) {
-    let detail = "the server has as many connections open as it may; retry after a second";
+/// Why a connection was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// At the connection cap, none idle.
+    Full,
+    /// Its address has as many open as one address may.
+    AddressFull,
+}
+
+/// Answers a connection over a cap with 503 and closes it, without waiting on the client.
+fn refuse(stream: TcpStream, refusal: Refusal) {
+    let detail = match refusal {
+        Refusal::Full => "the server has as many connections open as it may; retry after a second",
+        Refusal::AddressFull => {
+            "your address has as many connections open as one address may; close one, or retry after a second"
+        }
+    };
     let body = serde_json::json!({
         "type": "urn:actlog:problem:overloaded",
         "title": "Too busy",
@@ -117,17 +193,27 @@ fn refuse(stream: TcpStream) {
     let mut sink = [0; 4096];
     let _ = stream.try_read(&mut sink);
     let _ = stream.try_write(response.as_bytes());
-    tracing::warn!("connection refused: at the connection cap, none idle");
+    match refusal {
+        Refusal::Full => tracing::warn!("connection refused: at the connection cap, none idle"),
+        Refusal::AddressFull => {
+            tracing::warn!("connection refused: its address is at the per-address cap")
+        }
+    }
 }
 
 /// The open connections: a slot each, and what eviction needs to know of them.
 #[derive(Debug)]
 struct Open {
     slots: Arc<Semaphore>,
-    cap: u32,
     conns: Mutex<BTreeMap<u64, Arc<Conn>>>,
     next_id: AtomicU64,
     epoch: Instant,
+    /// Most connections from one address ([`Limits::max_connections_per_address`]).
+    per_address: usize,
+    /// Addresses not held to `per_address`.
+    proxies: TrustedProxies,
+    /// Connections open by address (absent: none; trusted proxies are not counted).
+    by_address: Mutex<HashMap<IpAddr, usize>>,
 }
 
 /// One open connection, as eviction sees it.
@@ -142,14 +228,16 @@ struct Conn {
 }
 
 impl Open {
-    fn new(cap: usize) -> Self {
-        let cap = cap.clamp(1, u32::MAX as usize) as u32;
+    fn new(limits: &Limits, proxies: TrustedProxies) -> Self {
+        let cap = limits.max_connections.clamp(1, u32::MAX as usize) as u32;
         Open {
             slots: Arc::new(Semaphore::new(cap as usize)),
-            cap,
             conns: Mutex::default(),
             next_id: AtomicU64::new(0),
             epoch: Instant::now(),
+            per_address: limits.max_connections_per_address.max(1),
+            proxies,
+            by_address: Mutex::default(),
         }
     }
 
@@ -157,29 +245,54 @@ impl Open {
         self.epoch.elapsed().as_millis() as u64
     }
 
-    /// A slot for a new connection: a free one, or one an idle connection gives up.
-    async fn admit(self: &Arc<Self>) -> Option<Admitted> {
+    /// A slot for a new connection from `peer`: within its address's cap, a free one or one
+    /// an idle connection gives up.
+    async fn admit(self: &Arc<Self>, peer: IpAddr) -> Result<Admitted, Refusal> {
+        let address = self.count_address(peer)?;
         let permit = match self.slots.clone().try_acquire_owned() {
-            Ok(permit) => permit,
+            Ok(permit) => Some(permit),
             Err(_) if self.evict_idlest() => {
                 let freed = self.slots.clone().acquire_owned();
                 tokio::time::timeout(EVICTION_WAIT, freed)
                     .await
-                    .ok()?
-                    .ok()?
+                    .ok()
+                    .and_then(Result::ok)
             }
-            Err(_) => return None,
+            Err(_) => None,
+        };
+        let Some(permit) = permit else {
+            drop(address);
+            return Err(Refusal::Full);
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Conn::default());
         conn.idle_since.store(self.now_ms(), Ordering::Relaxed);
         self.conns.lock().unwrap().insert(id, conn.clone());
-        Some(Admitted {
+        Ok(Admitted {
             open: self.clone(),
             id,
             conn,
+            _address: address,
             _slot: permit,
         })
+    }
+
+    /// Counts a connection from `peer` against its address's cap (none for a trusted proxy).
+    fn count_address(self: &Arc<Self>, peer: IpAddr) -> Result<Option<AddressCount>, Refusal> {
+        let address = peer.to_canonical();
+        if self.proxies.trusts(address) {
+            return Ok(None);
+        }
+        let mut by_address = self.by_address.lock().unwrap();
+        let n = by_address.entry(address).or_default();
+        if *n >= self.per_address {
+            return Err(Refusal::AddressFull);
+        }
+        *n += 1;
+        Ok(Some(AddressCount {
+            open: self.clone(),
+            address,
+        }))
     }
 
     /// Tells the connection idle longest to close; false when every one is busy.
@@ -196,11 +309,6 @@ impl Open {
         tracing::info!("at the connection cap: closing the connection idle longest");
         true
     }
-
-    /// Waits until every connection has ended.
-    async fn drained(&self) {
-        let _ = self.slots.acquire_many(self.cap).await;
-    }
 }
 
 /// A connection's slot, given back (and the connection forgotten) when it ends.
@@ -209,7 +317,27 @@ struct Admitted {
     open: Arc<Open>,
     id: u64,
     conn: Arc<Conn>,
+    _address: Option<AddressCount>,
     _slot: OwnedSemaphorePermit,
+}
+
+/// One connection counted against its address's cap, uncounted when dropped.
+#[derive(Debug)]
+struct AddressCount {
+    open: Arc<Open>,
+    address: IpAddr,
+}
+
+impl Drop for AddressCount {
+    fn drop(&mut self) {
+        let mut by_address = self.open.by_address.lock().unwrap();
+        if let Some(n) = by_address.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                by_address.remove(&self.address);
+            }
+        }
+    }
 }
 
 impl Drop for Admitted {
@@ -251,6 +379,7 @@ impl Served {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout);
+        let stream = SendTimed::new(stream, limits.export_send_timeout);
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         tokio::pin!(connection);
         // hyper's graceful shutdown closes a connection idle between requests, but waits out
@@ -335,5 +464,98 @@ impl HttpBody for Guarded {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
+    }
+}
+
+/// A socket whose writes fail once the client has taken nothing for `timeout`: hyper then ends
+/// the connection. The socket is reset rather than closed, so the kernel does not keep the
+/// unsent bytes for a client that does not read.
+struct SendTimed {
+    stream: TcpStream,
+    timeout: Duration,
+    /// When the write waiting now gives up; `None` while writes go through.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl SendTimed {
+    fn new(stream: TcpStream, timeout: Duration) -> Self {
+        SendTimed {
+            stream,
+            timeout,
+            deadline: None,
+        }
+    }
+
+    /// What a write that returned `poll` amounts to: the same, or an error once the client
+    /// has taken nothing for the timeout.
+    fn timed<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if poll.is_ready() {
+            self.deadline = None;
+            return poll;
+        }
+        let timeout = self.timeout;
+        let deadline = self
+            .deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if deadline.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.deadline = None;
+        let _ = self.stream.set_zero_linger();
+        tracing::info!(
+            ?timeout,
+            "a client took none of its response in time: connection reset"
+        );
+        Poll::Ready(Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the client took nothing for {timeout:?}"),
+        )))
+    }
+}
+
+impl AsyncRead for SendTimed {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SendTimed {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.stream).poll_write(cx, data);
+        self.timed(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.stream).poll_write_vectored(cx, data);
+        self.timed(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let poll = Pin::new(&mut self.stream).poll_flush(cx);
+        self.timed(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

@@ -23,6 +23,7 @@ pub mod export;
 pub mod housekeeping;
 pub mod identity;
 pub mod key_cache;
+pub mod metrics;
 pub mod paging;
 pub mod params;
 pub mod records;
@@ -52,7 +53,11 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    if state.config.metrics.enabled {
+        router = router.route("/metrics", get(metrics::metrics));
+    }
+    router
         .merge(evidence::router())
         .merge(records::router())
         .merge(web::router())
@@ -73,7 +78,22 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(retry_after))
         .layer(middleware::from_fn(request_ids))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
         .with_state(state)
+}
+
+/// Counts every answer by its status class (`/metrics`).
+async fn count_requests(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    state.metrics.answered(response.status());
+    response
 }
 
 /// Pages, assets and API answers are sent gzipped to clients that accept it (a page of 50 rows
@@ -227,8 +247,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let housekeeping = housekeeping::start(state.clone());
     let signing = evidence::start_signing(state.clone());
-    let limits = state.limits();
-    let served = connections::run(listener, app(state), limits, shutdown).await;
+    let edge = connections::Edge {
+        limits: state.limits(),
+        proxies: state.config.sign_in.trusted_proxies.clone(),
+        metrics: state.metrics.clone(),
+    };
+    let served = connections::run(listener, app(state), edge, shutdown).await;
     housekeeping.abort();
     if let Some(signing) = signing {
         signing.abort();
@@ -246,7 +270,7 @@ const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
 /// only says the process runs.
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     let limits = state.limits();
-    let busy = if state.ingest_slots.available_permits() == 0 {
+    let busy = if state.ingest.saturated() {
         Some(format!(
             "every ingest slot ({}) is taken",
             limits.max_concurrent_ingest

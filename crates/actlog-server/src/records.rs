@@ -52,9 +52,7 @@ async fn append(
     // slot while it trickles in.
     let body =
         bodies::read_budgeted(body, state.limits().max_body_bytes, &state.body_bytes).await?;
-    let Ok(_slot) = state.ingest_slots.clone().try_acquire_owned() else {
-        return Err(ApiError::overloaded());
-    };
+    let _slot = state.ingest.take(&principal.partner_id).await?;
     let bytes =
         crate::encoding::decode(encoding, body.bytes.clone(), state.limits().max_body_bytes)
             .await?;
@@ -66,6 +64,7 @@ async fn append(
     )?;
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     let report = state.store.append(&principal.partner_id, records).await?;
+    crate::metrics::Metrics::add(&state.metrics.records_ingested, report.stored as u64);
     let status = if report.stored > 0 {
         StatusCode::CREATED
     } else {

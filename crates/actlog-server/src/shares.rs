@@ -1,5 +1,5 @@
-//! Per-partner shares of a bounded resource: the record queries running at once, the exports
-//! streaming at once.
+//! Per-partner shares of a bounded resource: the ingest requests handled at once, the record
+//! queries running at once, the exports streaming at once.
 //!
 //! Each resource has a number of slots, and one partner may hold at most its share of them
 //! (counting its requests still waiting for one), so that one tenant's expensive filters or
@@ -9,6 +9,7 @@
 //! partner waits, each for a bounded time.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +20,8 @@ use crate::error::{ApiError, Code};
 /// The slots of one resource and who holds them.
 #[derive(Debug)]
 pub struct Shares {
-    /// What the slots are for, as an answer names them ("queries", "exports").
+    /// What the slots are for, as an answer names them ("ingest requests", "queries",
+    /// "exports").
     what: &'static str,
     slots: Arc<Semaphore>,
     size: usize,
@@ -29,6 +31,8 @@ pub struct Shares {
     wait: Duration,
     /// Slots held or waited for, by partner (absent: none).
     held: Mutex<HashMap<String, usize>>,
+    /// Requests refused past their partner's share (`/metrics`).
+    refused: AtomicU64,
 }
 
 /// A slot held for a partner, given back when dropped.
@@ -58,17 +62,18 @@ impl Drop for Claim {
 }
 
 impl Shares {
-    /// `size` slots (at least 1), of which one partner may hold `percent`% (at least one).
+    /// `size` slots, of which one partner may hold `percent`% (at least one). With no slots
+    /// (a test's way to refuse everything) every request is answered 503 after the wait.
     pub fn new(what: &'static str, size: usize, percent: u64, wait: Duration) -> Arc<Shares> {
-        let size = size.max(1);
         let share = (size as u64 * percent.min(100)).div_ceil(100);
         Arc::new(Shares {
             what,
-            slots: Arc::new(Semaphore::new(size)),
+            slots: Arc::new(Semaphore::new(size.min(Semaphore::MAX_PERMITS))),
             size,
-            per_partner: usize::try_from(share).unwrap_or(size).clamp(1, size),
+            per_partner: usize::try_from(share).unwrap_or(size).clamp(1, size.max(1)),
             wait,
             held: Mutex::default(),
+            refused: AtomicU64::new(0),
         })
     }
 
@@ -102,6 +107,7 @@ impl Shares {
     }
 
     fn share_used(&self) -> ApiError {
+        self.refused.fetch_add(1, Ordering::Relaxed);
         ApiError {
             retry_after: Some(1),
             ..ApiError::new(
@@ -117,6 +123,18 @@ impl Shares {
     /// How many slots there are.
     pub fn size(&self) -> usize {
         self.size
+    }
+
+    /// How many slots are held now (`/metrics`).
+    pub fn in_use(&self) -> usize {
+        self.size
+            .min(Semaphore::MAX_PERMITS)
+            .saturating_sub(self.slots.available_permits())
+    }
+
+    /// How many requests were refused past their partner's share (`/metrics`).
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     /// Whether every slot is taken (`/readyz`).

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::identity::session::SessionSettings;
 use crate::identity::throttle::{SignInGate, Throttle};
 use crate::key_cache::KeyCache;
+use crate::metrics::{Metrics, MetricsSettings};
 use crate::shares::Shares;
 
 /// Limits that protect the server from oversized, slow or excessive requests (PRODUCT §9): no
@@ -28,12 +29,19 @@ pub struct Limits {
     /// Most ingest requests handled at once, counted once their body has arrived; more are
     /// answered 503 with Retry-After.
     pub max_concurrent_ingest: usize,
+    /// The share, in percent, of the ingest slots one partner may hold (at least one): past
+    /// it, 429 with Retry-After, so one partner's flood leaves the others their slots.
+    pub ingest_share_percent: u64,
     /// Most bytes of ingest bodies held at once by all requests together, counted as they
     /// arrive; a request that would go past it is answered 503 with Retry-After.
     pub max_body_bytes_in_flight: usize,
     /// Most connections open at once. At the cap the longest-idle connection is closed to make
     /// room; when none is idle the new one is answered 503 and closed.
     pub max_connections: usize,
+    /// Most connections open at once from one TCP peer address (trusted proxies excepted:
+    /// every client behind them shares their address). Past it, that address's newcomer is
+    /// answered 503 and closed, while other addresses are still served.
+    pub max_connections_per_address: usize,
     /// How long a client may take to send a request's headers, and also how long a kept-alive
     /// connection may sit idle before its next request (hyper times both with one timer).
     pub header_timeout: Duration,
@@ -60,11 +68,16 @@ pub struct Limits {
     /// How long a query or export waits for a free slot before it is answered 503.
     pub slot_wait: Duration,
     /// How long an export may wait for its client to take the next chunk; a client that
-    /// stops reading is then dropped and its export slot freed.
+    /// stops reading is then dropped and its export slot freed. Any response's client that
+    /// takes nothing for this long is disconnected (its socket reset), so a stalled client
+    /// holds neither a connection nor the kernel's buffers.
     pub export_send_timeout: Duration,
     /// Connections of their own for API-key, session and user look-ups, so that signing in
     /// and authenticating never wait behind record queries.
     pub auth_connections: usize,
+    /// How long, once asked to stop, the server lets requests in flight (exports too) finish;
+    /// connections still busy then are closed.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -73,8 +86,10 @@ impl Default for Limits {
             max_batch_records: 10_000,
             max_body_bytes: 32 * 1024 * 1024,
             max_concurrent_ingest: 256,
+            ingest_share_percent: 50,
             max_body_bytes_in_flight: 256 * 1024 * 1024,
             max_connections: 512,
+            max_connections_per_address: 256,
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             min_body_rate: 16 * 1024,
@@ -86,6 +101,7 @@ impl Default for Limits {
             slot_wait: Duration::from_secs(2),
             export_send_timeout: Duration::from_secs(30),
             auth_connections: 2,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -121,6 +137,8 @@ pub struct ServerConfig {
     pub sso: Option<Arc<crate::sso::Sso>>,
     /// Signing partners' checkpoints, when the deployment's keyring is loaded.
     pub checkpoints: Option<CheckpointSigning>,
+    /// `/metrics` (`[metrics]`).
+    pub metrics: MetricsSettings,
 }
 
 /// The deployment's checkpoint signer and how often the server signs the logs that grew.
@@ -236,7 +254,8 @@ pub struct AppState {
     pub cursor_key: CursorKey,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
-    pub ingest_slots: Arc<Semaphore>,
+    /// The ingest requests handled at once, shared out by partner.
+    pub ingest: Arc<Shares>,
     /// Bytes of ingest bodies that may be held at once ([`Limits::max_body_bytes_in_flight`]).
     pub body_bytes: Arc<Semaphore>,
     /// API keys recently read from the store.
@@ -249,6 +268,8 @@ pub struct AppState {
     pub queries: Arc<Shares>,
     /// The exports streaming at once, shared out by partner.
     pub exports: Arc<Shares>,
+    /// What `/metrics` counts.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -268,7 +289,13 @@ impl AppState {
             store,
             cursor_key: CursorKey::new(secret),
             clock,
-            ingest_slots: Arc::new(Semaphore::new(config.limits.max_concurrent_ingest)),
+            // No wait: a batch already held in memory is answered at once rather than queued.
+            ingest: Shares::new(
+                "ingest requests",
+                config.limits.max_concurrent_ingest,
+                config.limits.ingest_share_percent,
+                Duration::ZERO,
+            ),
             body_bytes: Arc::new(Semaphore::new(
                 config
                     .limits
@@ -294,6 +321,7 @@ impl AppState {
                 config.limits.slot_wait,
             ),
             config: Arc::new(config),
+            metrics: Arc::default(),
         })
     }
 
@@ -312,7 +340,10 @@ impl AppState {
         let _slot = self.queries.take(partner).await?;
         match tokio::time::timeout(self.limits().statement_timeout, read).await {
             Ok(done) => Ok(done?),
-            Err(_) => Err(ApiError::query_timeout(self.limits().statement_timeout)),
+            Err(_) => {
+                Metrics::add(&self.metrics.statement_timeouts, 1);
+                Err(ApiError::query_timeout(self.limits().statement_timeout))
+            }
         }
     }
 }

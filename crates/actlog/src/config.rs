@@ -1,4 +1,9 @@
 //! Settings: defaults, then a TOML file, then `ACTLOG_*` environment variables, then flags.
+//!
+//! Every scalar key has its variable: `ACTLOG_<SECTION>_<KEY>` in upper case (`[limits]
+//! max_connections` → `ACTLOG_LIMITS_MAX_CONNECTIONS`, `[sign_in] trusted_proxies` →
+//! `ACTLOG_SIGN_IN_TRUSTED_PROXIES`, lists comma-separated), `ACTLOG_<KEY>` for the top-level
+//! ones (`ACTLOG_DATABASE`). A value that does not parse is an error naming the variable.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -15,6 +20,7 @@ use actlog_domain::roles::{AccessPolicy, Role};
 use actlog_postgres::PgOptions;
 use actlog_server::client_addr::TrustedProxies;
 use actlog_server::identity::session::SessionSettings;
+use actlog_server::metrics::MetricsSettings;
 use actlog_server::state::SignInSettings;
 use actlog_server::{Cloud, Limits, ServerConfig};
 use actlog_sqlite::SqliteOptions;
@@ -77,6 +83,74 @@ fn redact_password(url: &str) -> String {
     }
 }
 
+/// The environment variable of `[section] key`: `ACTLOG_<SECTION>_<KEY>`.
+pub(crate) fn env_name(section: &str, key: &str) -> String {
+    format!("ACTLOG_{section}_{key}").to_ascii_uppercase()
+}
+
+/// `[section] key` from its variable, parsed; an error naming the variable when it does not
+/// parse as `what` says.
+fn env_parsed<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    section: &str,
+    key: &str,
+    what: &str,
+) -> anyhow::Result<Option<T>> {
+    let var = env_name(section, key);
+    match env(&var) {
+        Some(value) => match value.trim().parse() {
+            Ok(parsed) => Ok(Some(parsed)),
+            Err(_) => bail!("{var} = `{value}` is not {what}"),
+        },
+        None => Ok(None),
+    }
+}
+
+/// A whole number from `[section] key`'s variable.
+fn env_number<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    section: &str,
+    key: &str,
+) -> anyhow::Result<Option<T>> {
+    env_parsed(env, section, key, "a whole number")
+}
+
+/// `true`/`false` from `[section] key`'s variable.
+pub(crate) fn env_bool(
+    env: &impl Fn(&str) -> Option<String>,
+    section: &str,
+    key: &str,
+) -> anyhow::Result<Option<bool>> {
+    let var = env_name(section, key);
+    match env(&var) {
+        Some(value) => match parse_bool(&value) {
+            Some(parsed) => Ok(Some(parsed)),
+            None => bail!("{var} = `{value}`: write true or false"),
+        },
+        None => Ok(None),
+    }
+}
+
+/// A comma-separated list from `[section] key`'s variable.
+fn env_list(
+    env: &impl Fn(&str) -> Option<String>,
+    section: &str,
+    key: &str,
+) -> Option<Vec<String>> {
+    env_list_named(env, &env_name(section, key))
+}
+
+/// A comma-separated list from the variable `var`.
+fn env_list_named(env: &impl Fn(&str) -> Option<String>, var: &str) -> Option<Vec<String>> {
+    env(var).map(|list| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
 /// The settings file, every field optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +166,57 @@ struct FileSettings {
     sign_in: Option<FileSignIn>,
     sso: Option<crate::sso_settings::FileSso>,
     checkpoints: Option<FileCheckpoints>,
+    metrics: Option<FileMetrics>,
+    log: Option<FileLog>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLog {
+    format: Option<String>,
+}
+
+/// How log lines are written (`[log] format`, `ACTLOG_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object a line, with the request's span (its ids) in each, for log collectors.
+    Json,
+}
+
+impl LogFormat {
+    fn parse(text: &str) -> Option<LogFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// `[log] format`, then `ACTLOG_LOG_FORMAT`.
+fn log_format(
+    file: Option<FileLog>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<LogFormat> {
+    if let Some(value) = env("ACTLOG_LOG_FORMAT") {
+        return LogFormat::parse(&value)
+            .with_context(|| format!("ACTLOG_LOG_FORMAT = `{value}`: write \"text\" or \"json\""));
+    }
+    match file.and_then(|f| f.format) {
+        Some(value) => LogFormat::parse(&value)
+            .with_context(|| format!("log.format = `{value}`: write \"text\" or \"json\"")),
+        None => Ok(LogFormat::Text),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMetrics {
+    enabled: Option<bool>,
+    token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,8 +277,10 @@ struct FileLimits {
     max_batch_records: Option<u64>,
     max_body_bytes: Option<u64>,
     max_concurrent_ingest: Option<u64>,
+    ingest_share_percent: Option<u64>,
     max_body_bytes_in_flight: Option<u64>,
     max_connections: Option<u64>,
+    max_connections_per_address: Option<u64>,
     header_timeout_seconds: Option<u64>,
     body_timeout_seconds: Option<u64>,
     min_body_bytes_per_second: Option<u64>,
@@ -165,6 +292,7 @@ struct FileLimits {
     slot_wait_ms: Option<u64>,
     export_send_timeout_seconds: Option<u64>,
     auth_connections: Option<u64>,
+    shutdown_grace_seconds: Option<u64>,
 }
 
 /// `[limits]` over the defaults, each then overridden by `ACTLOG_LIMITS_<NAME>`
@@ -218,12 +346,22 @@ fn limits_settings(
             file.max_concurrent_ingest,
             d.max_concurrent_ingest,
         )?,
+        ingest_share_percent: percent(
+            "ingest_share_percent",
+            file.ingest_share_percent,
+            d.ingest_share_percent,
+        )?,
         max_body_bytes_in_flight: size(
             "max_body_bytes_in_flight",
             file.max_body_bytes_in_flight,
             d.max_body_bytes_in_flight,
         )?,
         max_connections: size("max_connections", file.max_connections, d.max_connections)?,
+        max_connections_per_address: size(
+            "max_connections_per_address",
+            file.max_connections_per_address,
+            d.max_connections_per_address,
+        )?,
         header_timeout: seconds(
             "header_timeout_seconds",
             file.header_timeout_seconds,
@@ -275,6 +413,11 @@ fn limits_settings(
             file.auth_connections,
             d.auth_connections,
         )?,
+        shutdown_grace: seconds(
+            "shutdown_grace_seconds",
+            file.shutdown_grace_seconds,
+            d.shutdown_grace,
+        )?,
     };
     if limits.max_body_bytes_in_flight < limits.max_body_bytes {
         bail!("limits.max_body_bytes_in_flight must be at least limits.max_body_bytes");
@@ -299,6 +442,8 @@ pub struct Settings {
     pub pull: PullSettings,
     /// The signing keyring and signing of checkpoints.
     pub checkpoints: CheckpointSettings,
+    /// How log lines are written.
+    pub log_format: LogFormat,
 }
 
 /// `[checkpoints]`: the deployment's signing keyring (outside the database) and its name.
@@ -471,43 +616,57 @@ impl Settings {
             None => FileSettings::default(),
         };
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Settings::resolve(file, &env)
+    }
+
+    /// The file's settings over the defaults, overridden by `env`.
+    fn resolve(
+        file: FileSettings,
+        env: &impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Settings> {
         let database = env("ACTLOG_DATABASE")
             .or(file.database)
             .unwrap_or_else(|| "sqlite://actlog.db".into());
         let listen = env("ACTLOG_LISTEN")
             .or(file.listen)
             .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let limits = limits_settings(file.limits, &env)?;
+        let limits = limits_settings(file.limits, env)?;
         let cloud_text = env("ACTLOG_CLOUD")
             .or(file.cloud)
             .unwrap_or_else(|| "public".into());
-        let cloud = Cloud::parse(&cloud_text)
-            .with_context(|| format!("cloud = `{cloud_text}`: write \"public\" or \"usgov\""))?;
-        let policy = match file.access.and_then(|a| a.allowed_roles) {
+        let cloud = Cloud::parse(&cloud_text).with_context(|| {
+            format!("cloud (ACTLOG_CLOUD) = `{cloud_text}`: write \"public\" or \"usgov\"")
+        })?;
+        let allowed = env_list(env, "access", "allowed_roles");
+        let policy = match allowed.or(file.access.and_then(|a| a.allowed_roles)) {
             Some(names) => AccessPolicy::new(
                 names
                     .iter()
                     .map(|n| n.parse::<Role>())
                     .collect::<Result<Vec<_>, _>>()
-                    .context("access.allowed_roles")?,
+                    .context("access.allowed_roles (ACTLOG_ACCESS_ALLOWED_ROLES)")?,
             ),
             None => AccessPolicy::default(),
         };
         let mut sessions = SessionSettings::default();
-        if let Some(s) = file.sessions {
-            if let Some(minutes) = s.idle_minutes {
-                sessions.idle = Duration::from_secs(minutes.max(1) * 60);
-            }
-            if let Some(hours) = s.max_hours {
-                sessions.absolute = Duration::from_secs(hours.max(1) * 3600);
-            }
-            sessions.secure = s.secure_cookies;
+        let s = file.sessions.unwrap_or_default();
+        let idle = env_number(env, "sessions", "idle_minutes")?.or(s.idle_minutes);
+        if let Some(minutes) = idle {
+            sessions.idle = Duration::from_secs(minutes.max(1) * 60);
         }
+        let max = env_number(env, "sessions", "max_hours")?.or(s.max_hours);
+        if let Some(hours) = max {
+            sessions.absolute = Duration::from_secs(hours.max(1) * 3600);
+        }
+        sessions.secure = env_bool(env, "sessions", "secure_cookies")?.or(s.secure_cookies);
         let mut postgres = PgOptions::default();
-        if let Some(p) = file.postgres {
-            postgres.connections = p.connections.unwrap_or(postgres.connections);
-            postgres.writers = p.writers.unwrap_or(postgres.writers);
-        }
+        let p = file.postgres.unwrap_or_default();
+        postgres.connections = env_number(env, "postgres", "connections")?
+            .or(p.connections)
+            .unwrap_or(postgres.connections);
+        postgres.writers = env_number(env, "postgres", "writers")?
+            .or(p.writers)
+            .unwrap_or(postgres.writers);
         if postgres.connections < 2
             || postgres.writers == 0
             || postgres.writers >= postgres.connections
@@ -528,10 +687,11 @@ impl Settings {
             auth_readers: limits.auth_connections,
             ..SqliteOptions::default()
         };
-        let pull = PullSettings::load(cloud, file.pull, &env)?;
-        let sign_in = sign_in_settings(file.sign_in.unwrap_or_default(), &env)?;
-        let checkpoints = checkpoint_settings(file.checkpoints.unwrap_or_default(), &env)?;
-        let sso = crate::sso_settings::load(cloud, file.sso, &env)?;
+        let pull = PullSettings::load(cloud, file.pull, env)?;
+        let sign_in = sign_in_settings(file.sign_in.unwrap_or_default(), env)?;
+        let checkpoints = checkpoint_settings(file.checkpoints.unwrap_or_default(), env)?;
+        let sso = crate::sso_settings::load(cloud, file.sso, env)?;
+        let log = log_format(file.log, env)?;
         let server = ServerConfig {
             limits,
             policy,
@@ -540,16 +700,49 @@ impl Settings {
             sign_in,
             sso,
             checkpoints: None,
+            metrics: metrics_settings(file.metrics.unwrap_or_default(), env)?,
         };
         Ok(Settings {
-            database: DatabaseUrl::parse(&database)?,
-            listen: parse_listen(&listen)?,
+            database: DatabaseUrl::parse(&database).context("database (ACTLOG_DATABASE)")?,
+            listen: parse_listen(&listen).context("listen (ACTLOG_LISTEN)")?,
             server,
             postgres,
             sqlite,
             pull,
             checkpoints,
+            log_format: log,
         })
+    }
+}
+
+/// `[metrics]` over the defaults, then `ACTLOG_METRICS_ENABLED` and `ACTLOG_METRICS_TOKEN`.
+fn metrics_settings(
+    file: FileMetrics,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<MetricsSettings> {
+    let mut settings = MetricsSettings::default();
+    settings.enabled = match env("ACTLOG_METRICS_ENABLED") {
+        Some(value) => parse_bool(&value)
+            .with_context(|| format!("ACTLOG_METRICS_ENABLED = `{value}`: write true or false"))?,
+        None => file.enabled.unwrap_or(settings.enabled),
+    };
+    settings.token = env("ACTLOG_METRICS_TOKEN").or(file.token);
+    if settings
+        .token
+        .as_deref()
+        .is_some_and(|t| t.trim().is_empty() || t.contains(char::is_whitespace))
+    {
+        bail!("metrics.token must be non-empty and without spaces");
+    }
+    Ok(settings)
+}
+
+/// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`), as an environment variable says it.
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 
@@ -572,7 +765,8 @@ fn checkpoint_settings(
         })?;
         settings.name = name;
     }
-    if let Some(seconds) = file.interval_seconds {
+    let interval = env_number(env, "checkpoints", "interval_seconds")?.or(file.interval_seconds);
+    if let Some(seconds) = interval {
         if seconds == 0 {
             bail!("checkpoints.interval_seconds must be at least 1");
         }
@@ -581,29 +775,28 @@ fn checkpoint_settings(
     Ok(settings)
 }
 
-/// `[sign_in]` over the defaults, then `ACTLOG_TRUSTED_PROXIES` (comma-separated).
+/// `[sign_in]` over the defaults, then `ACTLOG_SIGN_IN_*` (`ACTLOG_SIGN_IN_TRUSTED_PROXIES`,
+/// or `ACTLOG_TRUSTED_PROXIES`, comma-separated).
 fn sign_in_settings(
     file: FileSignIn,
     env: &impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<SignInSettings> {
     let mut settings = SignInSettings::default();
-    let proxies: Vec<String> = match env("ACTLOG_TRUSTED_PROXIES") {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        None => file.trusted_proxies.unwrap_or_default(),
-    };
+    // ACTLOG_TRUSTED_PROXIES is the name it had before the general rule.
+    let proxies: Vec<String> = env_list(env, "sign_in", "trusted_proxies")
+        .or_else(|| env_list_named(env, "ACTLOG_TRUSTED_PROXIES"))
+        .or(file.trusted_proxies)
+        .unwrap_or_default();
     settings.trusted_proxies = TrustedProxies(
         proxies
             .iter()
             .map(|p| p.parse())
             .collect::<Result<_, _>>()
-            .context("sign_in.trusted_proxies")?,
+            .context("sign_in.trusted_proxies (ACTLOG_SIGN_IN_TRUSTED_PROXIES)")?,
     );
-    if let Some(checks) = file.concurrent_password_checks {
+    let checks = env_number(env, "sign_in", "concurrent_password_checks")?
+        .or(file.concurrent_password_checks);
+    if let Some(checks) = checks {
         if checks == 0 {
             bail!("sign_in.concurrent_password_checks must be at least 1");
         }
@@ -628,6 +821,10 @@ fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
 /// The commented example `actlog config example` prints.
 pub const EXAMPLE: &str = r#"# actlog settings. Every entry is optional; the values shown are the defaults.
 # Precedence: these defaults < this file < ACTLOG_* environment variables < command-line flags.
+# Every key has its variable: ACTLOG_<SECTION>_<KEY> in upper case, e.g. [limits]
+# max_connections is ACTLOG_LIMITS_MAX_CONNECTIONS, [sign_in] trusted_proxies is
+# ACTLOG_SIGN_IN_TRUSTED_PROXIES (lists comma-separated); top-level keys are ACTLOG_<KEY>, e.g.
+# ACTLOG_DATABASE. A value that does not parse stops start-up, naming the variable.
 # actlog reads ./actlog.toml when present, or the file named by --config / ACTLOG_CONFIG.
 
 # Where records, users and keys are kept (ACTLOG_DATABASE, --database).
@@ -722,12 +919,19 @@ max_body_bytes = 33554432
 # Most ingest requests handled at once, counted once their body has arrived; more are
 # answered 503 with Retry-After.
 max_concurrent_ingest = 256
+# The share of the ingest slots one partner may hold, in percent (at least one slot); past
+# it, 429 with Retry-After, so one partner's flood cannot take the others' slots.
+ingest_share_percent = 50
 # Most bytes of ingest bodies held at once, all requests together, counted as they arrive;
 # a request that would go past it is answered 503 with Retry-After. At least max_body_bytes.
 max_body_bytes_in_flight = 268435456
 # Most connections open at once. At the cap the connection idle longest is closed to make
 # room; when none is idle, a new connection is answered 503 and closed.
 max_connections = 512
+# Most connections open at once from one TCP peer address; past it, that address's new
+# connection is answered 503 and closed while other addresses are still served. Proxies in
+# [sign_in] trusted_proxies are exempt (every client behind them shares their address).
+max_connections_per_address = 256
 # Seconds a client may take to send a request's headers; also how long a kept-alive
 # connection may stay idle between requests.
 header_timeout_seconds = 30
@@ -752,11 +956,29 @@ export_share_percent = 50
 # Milliseconds a query or export waits for a free slot before it is answered 503.
 slot_wait_ms = 2000
 # Seconds an export waits for its client to take the next chunk; a client that stops
-# reading is then dropped and its slot freed.
+# reading is then dropped and its slot freed. Any client that takes none of a response for
+# this long is disconnected (its socket reset).
 export_send_timeout_seconds = 30
 # Connections of their own for API-key, session and user look-ups, so that sign-in and
 # authentication never wait behind queries.
 auth_connections = 2
+# Seconds a stopping server (SIGTERM, Ctrl-C) lets requests in flight, exports too, finish;
+# connections still busy then are closed. Acknowledged ingests are durable already.
+shutdown_grace_seconds = 30
+
+[log]
+# How log lines (on standard error) are written: "text" for people, or "json", one object a
+# line with the request's ids, for a log collector (ACTLOG_LOG_FORMAT). Which lines: ACTLOG_LOG
+# (e.g. "warn", "info", "actlog_server=debug"; default "info").
+format = "text"
+
+[metrics]
+# Serve GET /metrics (Prometheus text format: requests by status class, records ingested,
+# connections, slots, refusals, memory; no per-partner figures) (ACTLOG_METRICS_ENABLED).
+enabled = true
+# When set, a scrape must send Authorization: Bearer TOKEN (ACTLOG_METRICS_TOKEN; prefer the
+# environment; it is never printed). Unset: anyone who reaches the port may read /metrics.
+# token = "…"
 
 # Sign in with Microsoft Entra ID (OpenID Connect), and Entra-issued API tokens. Uncomment
 # [sso] to turn it on; see the README, "Signing in with Entra ID".
@@ -823,8 +1045,10 @@ mod tests {
             max_batch_records: defaults.max_batch_records,
             max_body_bytes: defaults.max_body_bytes,
             max_concurrent_ingest: defaults.max_concurrent_ingest,
+            ingest_share_percent: limits.ingest_share_percent.unwrap(),
             max_body_bytes_in_flight: limits.max_body_bytes_in_flight.unwrap() as usize,
             max_connections: limits.max_connections.unwrap() as usize,
+            max_connections_per_address: limits.max_connections_per_address.unwrap() as usize,
             header_timeout: Duration::from_secs(limits.header_timeout_seconds.unwrap()),
             body_timeout: Duration::from_secs(limits.body_timeout_seconds.unwrap()),
             min_body_rate: limits.min_body_bytes_per_second.unwrap(),
@@ -836,6 +1060,7 @@ mod tests {
             slot_wait: Duration::from_millis(limits.slot_wait_ms.unwrap()),
             export_send_timeout: Duration::from_secs(limits.export_send_timeout_seconds.unwrap()),
             auth_connections: limits.auth_connections.unwrap() as usize,
+            shutdown_grace: Duration::from_secs(limits.shutdown_grace_seconds.unwrap()),
         };
         assert_eq!(stated, defaults);
         assert_eq!(file.database.as_deref(), Some("sqlite://actlog.db"));
@@ -956,6 +1181,155 @@ mod tests {
         assert!(format!("{err:#}").contains("10.0.0.0/33"), "{err:#}");
         let zero: FileSignIn = toml::from_str("concurrent_password_checks = 0").unwrap();
         assert!(sign_in_settings(zero, &none).is_err());
+    }
+
+    #[test]
+    fn metrics_settings_state_their_defaults_hide_the_token_and_refuse_bad_values() {
+        let file: FileSettings = toml::from_str(EXAMPLE).unwrap();
+        let none = |_: &str| None;
+        let example = metrics_settings(file.metrics.unwrap(), &none).unwrap();
+        assert_eq!(example, MetricsSettings::default());
+        assert!(example.enabled);
+        let env = |name: &str| match name {
+            "ACTLOG_METRICS_ENABLED" => Some("false".to_owned()),
+            "ACTLOG_METRICS_TOKEN" => Some("scr4pe".to_owned()),
+            _ => None,
+        };
+        let set = metrics_settings(FileMetrics::default(), &env).unwrap();
+        assert!(!set.enabled);
+        assert_eq!(set.token.as_deref(), Some("scr4pe"));
+        assert!(!format!("{set:?}").contains("scr4pe"));
+        let bad = |name: &str| (name == "ACTLOG_METRICS_ENABLED").then(|| "maybe".to_owned());
+        let err = metrics_settings(FileMetrics::default(), &bad).unwrap_err();
+        assert!(err.to_string().contains("ACTLOG_METRICS_ENABLED"), "{err}");
+    }
+
+    #[test]
+    fn the_log_format_comes_from_the_environment_before_the_file_and_is_checked() {
+        let file: FileSettings = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(log_format(file.log, &|_| None).unwrap(), LogFormat::Text);
+        let json = || {
+            Some(FileLog {
+                format: Some("json".into()),
+            })
+        };
+        assert_eq!(log_format(json(), &|_| None).unwrap(), LogFormat::Json);
+        let env = |name: &str| (name == "ACTLOG_LOG_FORMAT").then(|| "TEXT".to_owned());
+        assert_eq!(log_format(json(), &env).unwrap(), LogFormat::Text);
+        let bad = |name: &str| (name == "ACTLOG_LOG_FORMAT").then(|| "xml".to_owned());
+        let err = log_format(None, &bad).unwrap_err();
+        assert!(err.to_string().contains("ACTLOG_LOG_FORMAT"), "{err}");
+        let bad = Some(FileLog {
+            format: Some("yaml".into()),
+        });
+        assert!(
+            log_format(bad, &|_| None)
+                .unwrap_err()
+                .to_string()
+                .contains("log.format")
+        );
+    }
+
+    /// Every scalar key of the example, as (section, key, value); "" for the top level.
+    fn example_keys() -> Vec<(String, String, toml::Value)> {
+        let example: toml::Table = toml::from_str(EXAMPLE).unwrap();
+        let mut keys = Vec::new();
+        for (name, value) in example {
+            match value {
+                toml::Value::Table(table) => {
+                    for (key, value) in table {
+                        keys.push((name.clone(), key, value));
+                    }
+                }
+                value => keys.push((String::new(), name, value)),
+            }
+        }
+        keys
+    }
+
+    fn variable(section: &str, key: &str) -> String {
+        if section.is_empty() {
+            format!("ACTLOG_{}", key.to_ascii_uppercase())
+        } else {
+            env_name(section, key)
+        }
+    }
+
+    /// Every key of the example can be set from the environment: a value that cannot be one
+    /// stops loading with an error naming the variable, and the example's own value, given
+    /// through the variable, loads.
+    #[test]
+    fn every_key_of_the_example_has_an_environment_variable() {
+        let keys = example_keys();
+        assert!(keys.len() > 30, "{keys:?}");
+        let mut failures = Vec::new();
+        for (section, key, value) in &keys {
+            let var = variable(section, key);
+            let bad = |name: &str| (name == var).then(|| "nonsense!".to_owned());
+            let file = || toml::from_str::<FileSettings>(EXAMPLE).unwrap();
+            // Free text (a URL, a name) may be anything: those are checked by value below.
+            let free = matches!(
+                (section.as_str(), key.as_str()),
+                ("pull", "source") | ("checkpoints", "name")
+            );
+            if !free {
+                match Settings::resolve(file(), &bad) {
+                    Ok(_) => failures.push(format!("{var} = nonsense! was accepted")),
+                    Err(err) if !format!("{err:#}").contains(&var) => {
+                        failures.push(format!("{var}: {err:#}"))
+                    }
+                    Err(_) => {}
+                }
+            }
+            let text = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => other.to_string(),
+            };
+            let good = |name: &str| (name == var).then(|| text.clone());
+            if let Err(err) = Settings::resolve(FileSettings::default(), &good) {
+                failures.push(format!("{var} = {text}: {err:#}"));
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file_for_every_section() {
+        let file: FileSettings = toml::from_str(
+            "[sessions]\nidle_minutes = 5\n[postgres]\nwriters = 2\n[checkpoints]\ninterval_seconds = 3\n[sign_in]\nconcurrent_password_checks = 2",
+        )
+        .unwrap();
+        let env = |name: &str| {
+            let value = match name {
+                "ACTLOG_SESSIONS_IDLE_MINUTES" => "7",
+                "ACTLOG_SESSIONS_SECURE_COOKIES" => "true",
+                "ACTLOG_POSTGRES_WRITERS" => "3",
+                "ACTLOG_CHECKPOINTS_INTERVAL_SECONDS" => "9",
+                "ACTLOG_SIGN_IN_CONCURRENT_PASSWORD_CHECKS" => "6",
+                "ACTLOG_SIGN_IN_TRUSTED_PROXIES" => "10.0.0.0/8, ::1",
+                "ACTLOG_ACCESS_ALLOWED_ROLES" => "Admin agent",
+                "ACTLOG_LIMITS_INGEST_SHARE_PERCENT" => "20",
+                _ => return None,
+            };
+            Some(value.to_owned())
+        };
+        let settings = Settings::resolve(file, &env).unwrap();
+        assert_eq!(settings.server.sessions.idle, Duration::from_secs(7 * 60));
+        assert_eq!(settings.server.sessions.secure, Some(true));
+        assert_eq!(settings.postgres.writers, 3);
+        assert_eq!(settings.checkpoints.interval, Duration::from_secs(9));
+        assert_eq!(settings.server.sign_in.concurrent_checks, 6);
+        assert_eq!(settings.server.sign_in.trusted_proxies.0.len(), 2);
+        assert_eq!(
+            settings.server.policy,
+            AccessPolicy::new(vec![Role::AdminAgent])
+        );
+        assert_eq!(settings.server.limits.ingest_share_percent, 20);
     }
 
     #[test]

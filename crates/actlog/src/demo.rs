@@ -18,6 +18,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Bind first: a busy port should fail before a minute of seeding, not after.
     let listener = serve::bind(listen).await?;
+    let shutdown = serve::shutdown_signal();
     let url = match database {
         Some(url) => url,
         None => {
@@ -78,7 +79,7 @@ pub async fn run(
         checkpoints: Some(serve::signing(&Default::default(), &url)?),
         ..Default::default()
     };
-    serve::serve_on(listener, store, config).await
+    serve::serve_on(listener, store, config, shutdown).await
 }
 
 /// The password of every demo user.

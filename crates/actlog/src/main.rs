@@ -257,7 +257,11 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // Bad settings are reported by the command that reads them; logging starts as text then.
+    let format = Settings::load(cli.config.as_deref())
+        .map(|s| s.log_format)
+        .unwrap_or_default();
+    init_logging(format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build();
@@ -290,13 +294,18 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-fn init_logging() {
+/// Log lines on standard error, as `format` says; JSON lines carry the current span (a
+/// request's ids) in each.
+fn init_logging(format: config::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ACTLOG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let lines = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        config::LogFormat::Text => lines.init(),
+        config::LogFormat::Json => lines.json().with_current_span(true).init(),
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

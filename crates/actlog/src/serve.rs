@@ -45,12 +45,13 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     settings.server.checkpoints = Some(signing(&settings.checkpoints, &settings.database)?);
     let store = open_store_with(&settings.database, settings.postgres, settings.sqlite).await?;
     let listener = bind(settings.listen).await?;
+    let shutdown = shutdown_signal();
     println!(
         "actlog listening on http://{} (database {})",
         listener.local_addr()?,
         settings.database
     );
-    serve_on(listener, store, settings.server).await
+    serve_on(listener, store, settings.server, shutdown).await
 }
 
 /// The deployment's checkpoint signer, its keyring created on first start.
@@ -72,33 +73,39 @@ pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
     })
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+/// Serves until `shutdown` ([`shutdown_signal`]), then lets requests in flight finish.
 pub async fn serve_on(
     listener: TcpListener,
     store: Arc<dyn Store>,
     config: ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::new(store, Arc::new(SystemClock), config).await?;
-    actlog_server::serve(listener, state, shutdown_signal()).await?;
+    actlog_server::serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed here, before the server starts
+/// (not when the future is first polled): a SIGTERM the moment the address is printed shuts
+/// down gracefully instead of killing the process.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let term = signal(SignalKind::terminate());
+    async move {
+        let wait = |signal: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match signal {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending().await,
             }
-            Err(_) => std::future::pending().await,
+        };
+        tokio::select! {
+            () = wait(interrupt) => {},
+            () = wait(term) => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

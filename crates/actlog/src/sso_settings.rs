@@ -55,7 +55,21 @@ pub(crate) fn load(
     file: Option<FileSso>,
     env: &impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Option<Arc<Sso>>> {
-    let Some(file) = file else { return Ok(None) };
+    let Some(mut file) = file else {
+        return Ok(None);
+    };
+    let text = |key: &str, file: &mut Option<String>| {
+        if let Some(value) = env(&crate::config::env_name("sso", key)) {
+            *file = Some(value);
+        }
+    };
+    text("client_id", &mut file.client_id);
+    text("public_url", &mut file.public_url);
+    text("authority", &mut file.authority);
+    text("api_audience", &mut file.api_audience);
+    if let Some(value) = crate::config::env_bool(env, "sso", "local_accounts")? {
+        file.local_accounts = Some(value);
+    }
     let client_id = file.client_id.context("sso.client_id is required")?;
     let client_secret = env("ACTLOG_SSO_CLIENT_SECRET")
         .or(file.client_secret)
@@ -170,6 +184,34 @@ domains = ["Contoso.Example"]
             "https://actlog.example/auth/callback"
         );
         assert_eq!(sso.tenants[0].domains, ["contoso.example"]);
+    }
+
+    #[test]
+    fn the_scalars_of_sso_come_from_the_environment_too() {
+        let env = |name: &str| {
+            let value = match name {
+                "ACTLOG_SSO_CLIENT_ID" => "env-app",
+                "ACTLOG_SSO_PUBLIC_URL" => "https://logs.example",
+                "ACTLOG_SSO_LOCAL_ACCOUNTS" => "false",
+                _ => return None,
+            };
+            Some(value.to_owned())
+        };
+        let sso = load(Cloud::Public, Some(file(MINIMAL)), &env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(sso.oidc.settings.client_id, "env-app");
+        assert_eq!(
+            sso.oidc.settings.redirect_uri,
+            "https://logs.example/auth/callback"
+        );
+        assert!(!sso.local_accounts);
+        let bad = |name: &str| (name == "ACTLOG_SSO_LOCAL_ACCOUNTS").then(|| "perhaps".to_owned());
+        let err = load(Cloud::Public, Some(file(MINIMAL)), &bad).unwrap_err();
+        assert!(
+            err.to_string().contains("ACTLOG_SSO_LOCAL_ACCOUNTS"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
 use common::{BIN, TestDb, actlog, all_records, text};
@@ -270,4 +270,87 @@ async fn the_demo_serves_its_data_with_the_printed_key() {
     assert_eq!(status, 200);
     assert_eq!(body["items"].as_array().unwrap().len(), 5);
     assert!(body["continuationToken"].is_string());
+}
+
+/// Log collectors read one JSON object a line: with `[log] format = "json"`, every line
+/// `actlog serve` writes on standard error (here its start, a request's and its shutdown) is
+/// one, and a request's line carries its request id.
+#[test]
+fn serve_with_the_json_log_format_writes_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("actlog.toml");
+    std::fs::write(&file, "[log]\nformat = \"json\"\n").unwrap();
+    let db = format!("sqlite://{}", dir.path().join("json-log.db").display());
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(&file)
+        .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
+        .env("ACTLOG_LOG", "info")
+        .env("ACTLOG_LIMITS_BODY_TIMEOUT_SECONDS", "1")
+        .env_remove("ACTLOG_LOG_FORMAT")
+        .env(
+            "ACTLOG_CHECKPOINTS_KEYRING",
+            dir.path().join("json-log.keyring"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines
+        .next()
+        .expect("the server prints its address")
+        .unwrap();
+    assert!(first.contains("http://127.0.0.1:"), "{first}");
+    std::thread::spawn(move || lines.for_each(drop));
+    // Answered once the accept loop runs, which has the shutdown signal's handler in place.
+    let address = first
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A body that stalls is answered 408 and logged inside its request's span.
+    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    stalled
+        .write_all(
+            b"POST /sign-in HTTP/1.1\r\nHost: t\r\nMS-RequestId: json-log-request-42\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=a",
+        )
+        .unwrap();
+    let mut answer = String::new();
+    let _ = stalled.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let out = child.wait_with_output().unwrap();
+    let logged = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = logged.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines.len() >= 2,
+        "the start and the shutdown are logged: {logged}"
+    );
+    for line in &lines {
+        let object: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(object["level"].is_string(), "{line}");
+        assert!(object["timestamp"].is_string(), "{line}");
+        assert!(object["fields"]["message"].is_string(), "{line}");
+    }
+    assert!(logged.contains("shutting down"), "{logged}");
+    let slow = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|o| o["fields"]["message"] == "request body too slow; answered 408")
+        .unwrap_or_else(|| panic!("the 408 is logged: {logged}"));
+    assert_eq!(slow["span"]["id"], "json-log-request-42", "{slow}");
 }

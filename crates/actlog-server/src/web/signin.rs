@@ -251,6 +251,7 @@ pub async fn submit(
     let throttles = &state.sign_in_failures;
     let wait = throttles.wait(store, &email, &address, now).await?;
     if let Some(wait) = wait {
+        crate::metrics::Metrics::add(&state.metrics.sign_ins_throttled, 1);
         let error = Some(if wait.as_secs() < 60 {
             tr.t1(
                 "sign-in-throttled-seconds",

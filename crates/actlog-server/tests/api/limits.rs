@@ -21,32 +21,48 @@ use crate::support::{TestApp, TestClock, TestDatabase, fresh_store, record};
 struct Server {
     addr: SocketAddr,
     store: Arc<dyn actlog_store::Store>,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _db: TestDatabase,
 }
 
 impl Server {
     async fn start(limits: Limits) -> Server {
+        Server::configured(ServerConfig {
+            limits,
+            ..ServerConfig::default()
+        })
+        .await
+    }
+
+    async fn configured(config: ServerConfig) -> Server {
         let (store, db) = fresh_store().await;
         let now = OperationDate::parse_rfc3339("2026-11-25T12:00:00Z").unwrap();
         let clock = Arc::new(TestClock(std::sync::Mutex::new(now)));
-        let config = ServerConfig {
-            limits,
-            ..ServerConfig::default()
-        };
         let state = AppState::new(store.clone(), clock, config).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(actlog_server::serve(listener, state, async {
+        let served = tokio::spawn(actlog_server::serve(listener, state, async {
             let _ = stopped.await;
         }));
         Server {
             addr,
             store,
-            _stop: stop,
+            stop: Some(stop),
+            served: Some(served),
             _db: db,
         }
+    }
+
+    /// Asks the server to stop, as SIGTERM does, and waits up to `bound` for it to have
+    /// stopped: how long that took, or `None` if it still runs.
+    async fn shut_down(&mut self, bound: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        let _ = self.stop.take()?.send(());
+        let served = self.served.take()?;
+        timeout(bound, served).await.ok()?.unwrap().unwrap();
+        Some(started.elapsed())
     }
 
     async fn key(&self, partner: &str) -> String {
@@ -59,6 +75,25 @@ impl Server {
 
     async fn connect(&self) -> TcpStream {
         TcpStream::connect(self.addr).await.unwrap()
+    }
+
+    /// A connection from the loopback address `from` (any of 127.0.0.0/8).
+    async fn connect_from(&self, from: [u8; 4]) -> TcpStream {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind(SocketAddr::from((from, 0)))
+            .expect("a loopback address to connect from");
+        socket.connect(self.addr).await.unwrap()
+    }
+
+    /// `GET /healthz` on a new connection from `from`.
+    async fn healthz_from(&self, from: [u8; 4]) -> Option<Answer> {
+        let mut stream = self.connect_from(from).await;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .ok()?;
+        read_answer(&mut stream).await
     }
 
     /// `GET /healthz` on a new connection.
@@ -210,6 +245,86 @@ async fn idle_connections_beyond_the_cap_do_not_stop_healthz() {
     );
 }
 
+/// One address could hold every connection the server allows, so that nobody else got in:
+/// now one address holds at most its cap, its newcomer past it is answered 503 with
+/// Retry-After, and another address is still served; a closed connection makes room again.
+#[tokio::test]
+async fn one_address_past_its_connection_cap_is_refused_while_others_are_served() {
+    let server = Server::start(Limits {
+        max_connections: 64,
+        max_connections_per_address: 4,
+        header_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(server.connect_from([127, 0, 0, 1]).await);
+    }
+    let refused = timeout(Duration::from_secs(3), server.healthz_from([127, 0, 0, 1])).await;
+    let refused = refused.expect("answered at once").expect("an answer");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(refused.body["code"], "overloaded");
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("your address"),
+        "{refused:?}"
+    );
+    let other = server.healthz_from([127, 0, 0, 2]).await;
+    assert_eq!(
+        other.map(|a| a.status),
+        Some(200),
+        "another address is served"
+    );
+    assert_eq!(held.len(), 4, "the address's own connections stay open");
+    for stream in &mut held {
+        assert!(!closed_within(stream, Duration::from_millis(50)).await);
+    }
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let again = server.healthz_from([127, 0, 0, 1]).await;
+    assert_eq!(
+        again.map(|a| a.status),
+        Some(200),
+        "room again after one closed"
+    );
+}
+
+/// Behind a proxy every client shares the proxy's address: a trusted proxy is not held to
+/// the per-address cap.
+#[tokio::test]
+async fn a_trusted_proxy_is_not_held_to_the_per_address_cap() {
+    let mut config = ServerConfig {
+        limits: Limits {
+            max_connections_per_address: 2,
+            header_timeout: Duration::from_secs(60),
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    config.sign_in.trusted_proxies =
+        actlog_server::client_addr::TrustedProxies(vec!["127.0.0.1".parse().unwrap()]);
+    let server = Server::configured(config).await;
+    let mut held = Vec::new();
+    for _ in 0..6 {
+        held.push(server.connect_from([127, 0, 0, 1]).await);
+    }
+    let answer = server.healthz_from([127, 0, 0, 1]).await;
+    assert_eq!(answer.map(|a| a.status), Some(200));
+    for _ in 0..2 {
+        held.push(server.connect_from([127, 0, 0, 3]).await);
+    }
+    let refused = server.healthz_from([127, 0, 0, 3]).await;
+    assert_eq!(
+        refused.map(|a| a.status),
+        Some(503),
+        "an untrusted address is capped"
+    );
+}
+
 /// Connections past the cap when every open one is busy (here: uploads in progress) are
 /// answered 503 with Retry-After at once, not queued.
 #[tokio::test]
@@ -324,7 +439,13 @@ async fn a_stalled_body_gets_408_while_another_partners_post_succeeds() {
 /// closed: the slot is now taken once the body is in.
 #[tokio::test]
 async fn stalled_uploads_from_one_partner_do_not_make_another_partners_post_get_503() {
-    let server = Server::start(Limits::default()).await;
+    // Both partners connect from 127.0.0.1 here: the per-address cap (its own test) is
+    // lifted so that this one is about the ingest slots.
+    let server = Server::start(Limits {
+        max_connections_per_address: Limits::default().max_connections,
+        ..Limits::default()
+    })
+    .await;
     let (slow, other) = (server.key("p1").await, server.key("p2").await);
     let mut stalled = Vec::new();
     for _ in 0..Limits::default().max_concurrent_ingest {
@@ -423,4 +544,164 @@ async fn a_31_mib_customer_name_is_refused_naming_the_field() {
         StatusCode::NOT_FOUND,
         "nothing of the batch is stored"
     );
+}
+
+/// The text of `GET /metrics` on a new connection.
+async fn scrape(server: &Server) -> String {
+    let mut stream = server.connect().await;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+/// A sample's value in an exposition, by its full name with labels.
+fn sample(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// An operator could not see what the limits were doing: `/metrics` counts ingested records,
+/// answers by status class, open and refused connections and share refusals, in Prometheus'
+/// text format, and names no partner.
+#[tokio::test]
+async fn metrics_count_what_the_server_did_without_naming_partners() {
+    let server = Server::start(Limits {
+        max_connections_per_address: 3,
+        header_timeout: Duration::from_secs(60),
+        ..Limits::default()
+    })
+    .await;
+    let key = server.key("partner-secret-name").await;
+    let batch = json!([
+        record("m-1", "2026-11-20T10:00:00Z", "Alpha"),
+        record("m-2", "2026-11-20T10:00:00Z", "Alpha"),
+        record("m-3", "2026-11-20T10:00:00Z", "Alpha"),
+    ])
+    .to_string();
+    assert_eq!(server.post(&key, &batch).await.map(|a| a.status), Some(201));
+    // The same batch again stores nothing new.
+    assert_eq!(server.post(&key, &batch).await.map(|a| a.status), Some(200));
+    assert_eq!(server.get("/nowhere").await.map(|a| a.status), Some(404));
+    let held = [server.connect().await, server.connect().await];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let text = scrape(&server).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("text/plain; version=0.0.4"), "{text}");
+    assert_eq!(
+        sample(&text, "actlog_records_ingested_total"),
+        Some(3),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "actlog_http_requests_total{class=\"2xx\"}") >= Some(2),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "actlog_http_requests_total{class=\"4xx\"}") >= Some(1),
+        "{text}"
+    );
+    // The two held and the scrape's own.
+    assert_eq!(sample(&text, "actlog_connections_open"), Some(3), "{text}");
+    assert_eq!(
+        sample(&text, "actlog_connections_refused_total"),
+        Some(0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "process_resident_memory_bytes") > Some(1_000_000),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE actlog_slots_in_use gauge"), "{text}");
+    assert!(!text.contains("partner-secret-name"), "{text}");
+
+    // A fourth connection from this address is refused, and counted.
+    let mut extra = [server.connect().await, server.connect().await];
+    let _ = closed_within(&mut extra[1], Duration::from_secs(1)).await;
+    drop(extra);
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let text = scrape(&server).await;
+    assert_eq!(
+        sample(&text, "actlog_connections_refused_total"),
+        Some(1),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "actlog_connections_open"), Some(1), "{text}");
+}
+
+/// With `[metrics] token` set, `/metrics` answers only the operator who brings it; with
+/// `enabled = false` it is not there at all.
+#[tokio::test]
+async fn metrics_with_a_token_refuse_a_scrape_without_it() {
+    let config = ServerConfig {
+        metrics: actlog_server::metrics::MetricsSettings {
+            enabled: true,
+            token: Some("op-token".into()),
+        },
+        ..ServerConfig::default()
+    };
+    let app = TestApp::configured(config, "2026-11-25T12:00:00Z").await;
+    let refused = app.get("/metrics", "wrong").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.code(), "unauthenticated");
+    let key = app.key("p1", "read").await;
+    assert_eq!(
+        app.get("/metrics", &key).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let scraped = app.get("/metrics", "op-token").await;
+    assert_eq!(scraped.status, StatusCode::OK);
+    assert!(crate::support::text(&scraped).contains("actlog_http_requests_total"));
+
+    let off = ServerConfig {
+        metrics: actlog_server::metrics::MetricsSettings {
+            enabled: false,
+            token: None,
+        },
+        ..ServerConfig::default()
+    };
+    let app = TestApp::configured(off, "2026-11-25T12:00:00Z").await;
+    assert_eq!(app.get("/metrics", "").await.status, StatusCode::NOT_FOUND);
+}
+
+/// Shutdown waited for every request in flight however long it took, so one stalled client
+/// could keep a stopping server up: now requests in flight get the shutdown grace, a request
+/// that finishes within it is answered, and a connection still busy after it is closed.
+#[tokio::test]
+async fn shutdown_waits_for_requests_in_flight_only_up_to_the_grace() {
+    let mut server = Server::start(Limits {
+        body_timeout: Duration::from_secs(120),
+        header_timeout: Duration::from_secs(120),
+        shutdown_grace: Duration::from_secs(1),
+        ..Limits::default()
+    })
+    .await;
+    let key = server.key("p1").await;
+    let body = one_record("a-1");
+    // One upload that finishes during the grace, one that never does.
+    let mut finishing = server.stalled_post(&key, body.len(), 0).await;
+    let mut stalled = server.stalled_post(&key, 5000, 10).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (took, answer) = tokio::join!(server.shut_down(Duration::from_secs(20)), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        finishing.write_all(body.as_bytes()).await.unwrap();
+        read_answer(&mut finishing).await
+    });
+    assert_eq!(
+        answer.map(|a| a.status),
+        Some(201),
+        "answered during the grace"
+    );
+    let took = took.expect("the server stopped, not waiting out the stalled upload");
+    assert!(
+        took >= Duration::from_millis(800),
+        "the grace was given: {took:?}"
+    );
+    assert!(closed_within(&mut stalled, Duration::from_secs(2)).await);
+    let stored = server.store.get("p1", "a-1").await.unwrap();
+    assert!(stored.is_some(), "the finished upload was stored");
 }

@@ -115,6 +115,29 @@ impl Rig {
         (status.unwrap_or(0), started.elapsed())
     }
 
+    /// Holds the database's writes back until dropped, as a slow disk or a long transaction
+    /// would: ingest requests then keep their slots while they wait.
+    async fn hold_writes(&self) -> Box<dyn std::any::Any> {
+        match &self.db {
+            TestDatabase::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join("actlog.db")).unwrap();
+                conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+                Box::new(conn)
+            }
+            TestDatabase::Postgres(db) => {
+                let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(connection);
+                client
+                    .batch_execute("BEGIN; LOCK TABLE record_ids, partner_logs IN EXCLUSIVE MODE")
+                    .await
+                    .unwrap();
+                Box::new(client)
+            }
+        }
+    }
+
     /// Statements of the test's database still running that read `records` with a free-text
     /// condition (PostgreSQL only; `None` on SQLite).
     async fn running_searches(&self) -> Option<i64> {
@@ -321,6 +344,11 @@ async fn a_query_past_the_statement_time_limit_is_stopped_with_a_clear_problem_d
     if let Some(running) = searches_after(&rig, CANCELLED_WITHIN).await {
         assert_eq!(running, 0, "the statement was cancelled in the database");
     }
+    let (_, metrics, _) = rig.get("/metrics", "").await;
+    assert!(
+        metrics.contains("\nactlog_statement_timeouts_total 1\n"),
+        "{metrics}"
+    );
 }
 
 /// Signs `email` in through the form on `app`: the status of the form post.
@@ -517,4 +545,119 @@ async fn stalled_exports_do_not_block_other_partners_exports_or_pages() {
         sleep(Duration::from_millis(100)).await;
     }
     drop(stalled);
+}
+
+/// A stalled export was dropped after the send timeout, but its socket stayed open, holding a
+/// connection for as long as the client liked. Now the server resets it: the connection is
+/// free for others (here the only one allowed), the client sees its connection end before the
+/// export did, and the export slot is free for another export.
+#[tokio::test]
+async fn a_stalled_exports_socket_is_closed_after_the_send_timeout() {
+    let rig = Rig::start(Limits {
+        max_connections: 1,
+        ..limits()
+    })
+    .await;
+    seed(rig.store.as_ref(), "partner-a", ROWS).await;
+    let a = rig.key("partner-a").await;
+    let export = "/v1/exports/auditrecords?startDate=2026-11-01T00:00:00Z&endDate=2026-11-25T00:00:00Z&format=csv";
+    let mut stalled = rig.send(export, &a).await;
+    assert_eq!(status_of(&mut stalled).await, 200);
+
+    // The send timeout is 1 s: soon after, the stalled connection no longer holds the only
+    // connection slot.
+    let started = Instant::now();
+    loop {
+        let (status, response, _) = rig.get("/healthz", &a).await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503, "{response}");
+        assert!(
+            started.elapsed() < BOUND * 3,
+            "the stalled export still holds its connection after {:?}",
+            started.elapsed()
+        );
+        sleep(Duration::from_millis(100)).await;
+    }
+    // What the kernel had buffered may still be read; then the connection ends, without the
+    // chunked body's last chunk.
+    let mut rest = Vec::new();
+    let mut buf = vec![0; 64 * 1024];
+    let ended = timeout(BOUND * 5, async {
+        loop {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => rest.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stalled connection is still open");
+    assert!(
+        !rest.ends_with(b"\r\n0\r\n\r\n"),
+        "the export was cut off, not completed"
+    );
+    drop(stalled);
+
+    let (status, response, took) = timeout(BOUND * 10, rig.get(export, &a))
+        .await
+        .expect("the next export ends");
+    assert_eq!(
+        status,
+        200,
+        "the export slot is free: {}",
+        &response[..200.min(response.len())]
+    );
+    assert!(
+        response.ends_with("\r\n0\r\n\r\n"),
+        "the whole export, in {took:?}"
+    );
+}
+
+/// Ingest slots were global: one partner's batches could hold them all, and every other
+/// partner's POST got 503. Now a partner holds at most its share: its next batch is answered
+/// 429, and another partner's batch still gets a slot (here while the database holds every
+/// write back, so the slots stay taken).
+#[tokio::test]
+async fn one_partners_ingests_cannot_take_another_partners_ingest_slots() {
+    let rig = Rig::start(Limits {
+        max_concurrent_ingest: 2,
+        ingest_share_percent: 50,
+        ..limits()
+    })
+    .await;
+    let (a, b) = (rig.key("partner-a").await, rig.key("partner-b").await);
+    // Both partners known to the store before the writes are held.
+    assert_eq!(rig.ingest(&a, "a-0").await.0, 201);
+    assert_eq!(rig.ingest(&b, "b-0").await.0, 201);
+    let held = rig.hold_writes().await;
+    let first = rig.ingest(&a, "a-1");
+    let rest = async {
+        sleep(Duration::from_millis(300)).await;
+        let (second, took) = rig.ingest(&a, "a-2").await;
+        let other = rig.ingest(&b, "b-1");
+        let release = async move {
+            sleep(Duration::from_millis(500)).await;
+            drop(held);
+        };
+        let ((other, _), ()) = tokio::join!(other, release);
+        (second, took, other)
+    };
+    let ((first, _), (second, took, other)) = tokio::join!(first, rest);
+    assert_eq!(second, 429, "partner A past its share of the ingest slots");
+    assert!(took < BOUND, "refused at once, not after {took:?}");
+    assert_eq!(other, 201, "partner B got a slot of its own");
+    assert_eq!(first, 201);
+    let (status, response, _) = rig.get("/v1/auditrecords/b-1", &b).await;
+    assert_eq!(status, 200, "{response}");
+    let (_, metrics, _) = rig.get("/metrics", "").await;
+    assert!(
+        metrics.contains("\nactlog_share_refusals_total{resource=\"ingest\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nactlog_share_refusals_total{resource=\"queries\"} 0\n"),
+        "{metrics}"
+    );
 }
