@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use actlog_store::Store;
 
-pub use support::{expected, walk, window_of_data};
+pub use support::{expected, folded, walk, window_of_data};
 
 /// A fresh store for one case, and what must live as long as it (dropped after the store).
 pub struct Fresh {
@@ -122,6 +122,7 @@ macro_rules! conformance_tests {
             the_log_holds_each_stored_record_once_and_proves_it,
             checkpoints_are_kept_per_partner_and_size,
             partners_whose_log_grew_are_the_unsigned_ones,
+            subscriptions_kept_at_ingest_are_the_fold_in_any_arrival_order,
         );
     };
     (@pairs $factory:expr; $($case:ident),* $(,)?) => {

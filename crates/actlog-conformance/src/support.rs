@@ -1,6 +1,8 @@
 //! What the cases share: walking every page, the reference answer, and compact comparisons.
 
+use actlog_domain::filter::{Condition, Field, Filter, Operator};
 use actlog_domain::query::{PageRequest, Query, Window};
+use actlog_domain::subscriptions::state::CustomerSubscriptions;
 use actlog_domain::{AuditRecord, OperationDate};
 use actlog_store::Store;
 
@@ -151,4 +153,25 @@ pub(crate) fn bare(partner: &str, id: &str, ticks: i64) -> AuditRecord {
         attributes: Default::default(),
         extensions: Default::default(),
     }
+}
+
+/// The reference: the fold of the customer's records as the store's pages list them.
+pub async fn folded(
+    store: &dyn Store,
+    partner: &str,
+    customer: &str,
+) -> Option<CustomerSubscriptions> {
+    let query = Query {
+        window: Window {
+            start: OperationDate::MIN,
+            end: None,
+        },
+        filter: Some(Filter::Condition(Condition {
+            field: Field::CustomerId,
+            operator: Operator::Equals,
+            value: customer.to_owned(),
+        })),
+    };
+    let records = walk(store, partner, &query, 97).await;
+    CustomerSubscriptions::fold(&records)
 }

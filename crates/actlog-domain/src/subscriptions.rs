@@ -3,7 +3,8 @@
 //!
 //! [`SubscriptionBook::observe`] takes a customer's records newest first (the order every store
 //! scans in), so the first record that states a fact is the latest word on it; memory holds one
-//! entry per subscription, whatever the number of records.
+//! entry per subscription, whatever the number of records. That fold is the reference; stores
+//! keep its result up to date at ingest with [`state`], which gives exactly the same.
 
 use std::collections::HashMap;
 
@@ -12,6 +13,8 @@ use serde_json::{Map, Value};
 use crate::details::{member, text_member};
 use crate::record::AuditRecord;
 use crate::time::OperationDate;
+
+pub mod state;
 
 /// What the records say about one subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +48,7 @@ struct Fact {
 /// The subscriptions of one customer, built from its records newest first.
 #[derive(Debug, Default)]
 pub struct SubscriptionBook {
+    /// By id ASCII-lowercased.
     by_id: HashMap<String, KnownSubscription>,
 }
 
@@ -90,12 +94,17 @@ impl SubscriptionBook {
     /// The subscriptions, by product name then id.
     pub fn into_list(self) -> Vec<KnownSubscription> {
         let mut list: Vec<KnownSubscription> = self.by_id.into_values().collect();
-        list.sort_by(|a, b| {
-            let name = |s: &KnownSubscription| s.product.clone().unwrap_or_default().to_lowercase();
-            name(a).cmp(&name(b)).then_with(|| a.id.cmp(&b.id))
-        });
+        sort_for_page(&mut list);
         list
     }
+}
+
+/// The page's order: by product name, then id.
+fn sort_for_page(list: &mut [KnownSubscription]) {
+    list.sort_by(|a, b| {
+        let name = |s: &KnownSubscription| s.product.clone().unwrap_or_default().to_lowercase();
+        name(a).cmp(&name(b)).then_with(|| a.id.cmp(&b.id))
+    });
 }
 
 fn object(value: Option<&str>) -> Option<Map<String, Value>> {

@@ -12,7 +12,8 @@
 //! previous one committed: ids already stored are seen, and sequence numbers follow commit
 //! order. The whole group's ids are checked in one query; a job with a conflicting id is
 //! refused alone, before anything is written, and the others go on; the accepted records are
-//! written with one binary COPY per table (`insert`). `synchronous_commit` is on for these
+//! written with one binary COPY per table (`insert`), and what they change in the
+//! Subscriptions page merged into its projection (`subscriptions`). `synchronous_commit` is on for these
 //! transactions whatever the server's default: an acknowledged batch is on disk.
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use actlog_domain::AuditRecord;
+use actlog_domain::subscriptions::state::Changes;
 use actlog_store::{AppendError, AppendReport, StoreError};
 use deadpool_postgres::{Client, Pool};
 use tokio::sync::{mpsc, oneshot};
@@ -30,7 +32,7 @@ use crate::insert::{self, Prepared};
 use crate::log::{self as tree, LOCK, LogWrites, head_of};
 use crate::partitions::{Month, Partitions};
 use crate::partners::Partners;
-use crate::rows;
+use crate::{rows, subscriptions};
 
 /// Most jobs one transaction takes.
 const MAX_GROUP_JOBS: usize = 1_024;
@@ -281,13 +283,17 @@ async fn all_new(
     insert::records(client, key, size, &all).await?;
     let log = LogWrites::new(frontier, all.iter().map(|p| p.leaf));
     let statements = tree::statements(client).await?;
+    let projection = projection_of(&all);
+    let projecting = subscriptions::statements(client).await?;
     // When a statement fails, PostgreSQL answers the COMMIT after it with a rollback: the
     // failure is the outcome.
-    let (logged, commit) = futures::join!(
+    let (logged, projected, commit) = futures::join!(
         log.write(client, &statements, key),
+        subscriptions::write(client, &projecting, key, &projection),
         client.batch_execute("COMMIT")
     );
     logged?;
+    projected?;
     commit.map_err(db)?;
     Ok(Some(
         batches
@@ -300,6 +306,16 @@ async fn all_new(
             })
             .collect(),
     ))
+}
+
+/// What `accepted` (in the order they are numbered) change in the Subscriptions page's
+/// projection, merged into one state per customer and subscription.
+fn projection_of(accepted: &[&Prepared]) -> Changes {
+    let mut changes = Changes::new();
+    for p in accepted {
+        changes.absorb(p.changes.clone());
+    }
+    changes
 }
 
 /// Claims a partner's (`$1`) ids (`$2`, with their records' dates `$3`), numbering them
@@ -372,13 +388,17 @@ async fn checked(
     let ids_params: [&(dyn ToSql + Sync); 4] = [&key, &id_values, &dates, &seqs];
     let log = LogWrites::new(frontier, accepted.iter().map(|p| p.leaf));
     let statements = tree::statements(client).await?;
-    let (stored, logged, commit) = futures::join!(
+    let projection = projection_of(&accepted);
+    let projecting = subscriptions::statements(client).await?;
+    let (stored, logged, projected, commit) = futures::join!(
         client.execute(&ids, &ids_params),
         log.write(client, &statements, key),
+        subscriptions::write(client, &projecting, key, &projection),
         client.batch_execute("COMMIT"),
     );
     stored.map_err(db)?;
     logged?;
+    projected?;
     commit.map_err(db)?;
     Ok(outcomes)
 }

@@ -26,6 +26,8 @@ pub(crate) struct Prepared {
     pub(crate) record: AuditRecord,
     /// The record's leaf in its partner's log.
     pub(crate) leaf: actlog_tlog::merkle::Hash,
+    /// What it changes in the Subscriptions page's projection.
+    pub(crate) changes: actlog_domain::subscriptions::state::Changes,
     folded: Folded,
     customized: Option<String>,
     extensions: Option<String>,
@@ -35,6 +37,7 @@ impl Prepared {
     pub(crate) fn new(partner: &str, record: AuditRecord) -> Prepared {
         Prepared {
             leaf: actlog_store::log::leaf_of(partner, &record),
+            changes: actlog_domain::subscriptions::state::Changes::of(&record),
             folded: Folded::of(&record),
             customized: record.customized_data_json(),
             extensions: record.extensions.to_stored(),

@@ -33,6 +33,7 @@ mod partners;
 mod read;
 mod rows;
 pub mod scratch;
+mod subscriptions;
 mod tenancy;
 
 use std::str::FromStr;
@@ -42,6 +43,7 @@ use std::time::Duration;
 use actlog_domain::AuditRecord;
 use actlog_domain::OperationDate;
 use actlog_domain::query::{PageRequest, Query};
+use actlog_domain::subscriptions::state::CustomerSubscriptions;
 use actlog_store::{
     AppendError, AppendReport, BatchStream, Page, RecordReader, RecordStream, RecordWriter,
     StoreError,
@@ -154,6 +156,7 @@ impl PgStore {
             })?;
         migrate::run(&mut client).await?;
         log::build_missing(&mut client).await?;
+        subscriptions::build_missing(&mut client).await?;
         let partitions = Arc::new(Partitions::default());
         let now = OperationDate::from_ticks((jiff::Timestamp::now().as_nanosecond() / 100) as i64);
         let first = Month::of(now);
@@ -298,6 +301,23 @@ impl RecordReader for PgStore {
 
     fn scan_log(&self, partner: &str, skip: u64) -> BatchStream {
         self.scan_any(partner, read::Scan::Log { skip })
+    }
+
+    async fn subscriptions(
+        &self,
+        partner: &str,
+        customer_id: &str,
+    ) -> Result<Option<CustomerSubscriptions>, StoreError> {
+        let client = self.reader().await?;
+        let found = async {
+            match self.partners.find(&client, partner).await? {
+                Some(key) => subscriptions::read(&*client, key, customer_id).await,
+                None => Ok(None),
+            }
+        }
+        .await;
+        client.done();
+        found
     }
 }
 

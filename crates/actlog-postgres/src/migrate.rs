@@ -40,6 +40,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0004_external_identities",
         sql: include_str!("../migrations/0004_external_identities.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_subscriptions",
+        sql: include_str!("../migrations/0005_subscriptions.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold ("actlog" in ASCII).

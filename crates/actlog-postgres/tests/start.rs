@@ -7,7 +7,7 @@ use actlog_domain::query::{Query, Window};
 use actlog_domain::{AuditRecord, OperationDate};
 use actlog_postgres::scratch::ScratchDatabase;
 use actlog_postgres::{PgOptions, PgStore};
-use actlog_store::Store;
+use actlog_store::{RecordReader, RecordWriter, Store};
 
 fn record(id: &str, date: &str) -> AuditRecord {
     let json =
@@ -152,4 +152,62 @@ async fn readiness_follows_whether_the_database_answers() {
     }
     assert_eq!(again, Ok(()));
     drop(store);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
+    use actlog_conformance::data::{DAY, base_date, realistic};
+    let db = ScratchDatabase::create().await.unwrap();
+    let options = PgOptions {
+        connections: 3,
+        writers: 1,
+        ..PgOptions::default()
+    };
+    // Newest first, as an import of older history after newer records leaves them.
+    let records: Vec<_> = (0..3_000u64)
+        .map(|n| {
+            let date =
+                OperationDate::from_ticks(base_date().ticks() + (3_000 - n as i64 / 7) * DAY / 100);
+            realistic("p1", n, date)
+        })
+        .collect();
+    {
+        let store = PgStore::open(db.url(), options).await.unwrap();
+        for batch in records.chunks(500) {
+            store.append("p1", batch.to_vec()).await.unwrap();
+        }
+    }
+    // As a database of the previous schema (through 0004) holding those records.
+    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(
+            "DROP TABLE subscriptions; DROP TABLE subscription_customers;
+             DROP TABLE subscriptions_pending; DELETE FROM schema_migrations WHERE version = 5;",
+        )
+        .await
+        .unwrap();
+    // Two servers opening at once build it once.
+    let (a, b) = tokio::join!(
+        PgStore::open(db.url(), options),
+        PgStore::open(db.url(), options)
+    );
+    let (store, _other) = (a.unwrap(), b.unwrap());
+    for customer in ["cust-0000", "CUST-0007", "cust-0499", "cust-0500"] {
+        let kept = store.subscriptions("p1", customer).await.unwrap();
+        assert_eq!(
+            kept,
+            actlog_conformance::folded(&store, "p1", customer).await,
+            "{customer}"
+        );
+        assert_eq!(kept.is_some(), customer != "cust-0500");
+    }
+    let page = store
+        .subscriptions("p1", "cust-0007")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!page.subscriptions.is_empty());
 }

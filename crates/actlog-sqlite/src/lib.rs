@@ -22,7 +22,8 @@
 //!
 //! Layout: `rows` maps records to rows (reading customizedData back in place with
 //! `actlog_store::refill`),
-//! `scan` streams exports' records in batches, `append` is the ingest job, `partners` caches
+//! `scan` streams exports' records in batches, `append` is the ingest job, `subscriptions`
+//! keeps the Subscriptions page's projection in the ingest transaction, `partners` caches
 //! partner keys, `tenancy` holds API keys and secrets.
 
 mod append;
@@ -38,6 +39,7 @@ mod partners;
 mod read;
 mod rows;
 mod scan;
+mod subscriptions;
 mod tenancy;
 mod writer;
 
@@ -46,6 +48,7 @@ use std::sync::Arc;
 
 use actlog_domain::AuditRecord;
 use actlog_domain::query::{PageRequest, Query};
+use actlog_domain::subscriptions::state::{Changes, CustomerSubscriptions};
 use actlog_store::{
     AppendError, AppendReport, BatchStream, Page, RecordReader, RecordStream, RecordWriter,
     StoreError,
@@ -127,6 +130,7 @@ impl SqliteStore {
             source,
         })?;
         log::build_missing(&mut conn).map_err(failed)?;
+        subscriptions::build_missing(&mut conn).map_err(failed)?;
         let partners = Arc::new(Partners::default());
         let pool = |size: usize| {
             let conns = (0..size.max(1))
@@ -176,10 +180,11 @@ impl RecordWriter for SqliteStore {
             .iter()
             .map(|r| actlog_store::log::leaf_of(partner, r))
             .collect();
+        let changes: Vec<_> = records.iter().map(Changes::of).collect();
         let (report, key) = self
             .writer
             .run(records.len(), move |conn| {
-                append::append(conn, &owned, known, &records, &leaves)
+                append::append(conn, &owned, known, &records, &leaves, changes)
             })
             .await?;
         if known.is_none() {
@@ -235,6 +240,20 @@ impl RecordReader for SqliteStore {
 
     fn scan_log(&self, partner: &str, skip: u64) -> BatchStream {
         scan::scan_any(&self.scanners, partner, scan::Scan::Log { skip })
+    }
+
+    async fn subscriptions(
+        &self,
+        partner: &str,
+        customer_id: &str,
+    ) -> Result<Option<CustomerSubscriptions>, StoreError> {
+        let (partner, customer) = (partner.to_owned(), customer_id.to_owned());
+        self.readers
+            .run(move |conn, partners| match partners.find(conn, &partner)? {
+                Some(key) => subscriptions::read(conn, key, &customer),
+                None => Ok(None),
+            })
+            .await
     }
 }
 

@@ -64,6 +64,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0009_external_identities",
         sql: include_str!("../migrations/0009_external_identities.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_subscriptions",
+        sql: include_str!("../migrations/0010_subscriptions.sql"),
+    },
 ];
 
 /// Why the schema could not be brought up to date.

@@ -119,3 +119,55 @@ async fn the_log_is_checkpointed_while_the_store_runs() {
     }
     assert_eq!(store.count("p1", &everything()).await.unwrap(), 3_000);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
+    use actlog_conformance::data::{DAY, base_date, realistic};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("actlog.db");
+    // Newest first, as an import of older history after newer records leaves them.
+    let records: Vec<_> = (0..3_000u64)
+        .map(|n| {
+            let date =
+                OperationDate::from_ticks(base_date().ticks() + (3_000 - n as i64 / 7) * DAY / 100);
+            realistic("p1", n, date)
+        })
+        .collect();
+    {
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        for batch in records.chunks(500) {
+            store.append("p1", batch.to_vec()).await.unwrap();
+        }
+    }
+    // As a database of the previous schema (through 0009) holding those records.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE subscriptions; DROP TABLE subscription_customers;
+         DROP TABLE subscriptions_pending; DELETE FROM schema_migrations WHERE version = 10;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    for customer in ["cust-0000", "CUST-0007", "cust-0499", "cust-0500"] {
+        let kept = store.subscriptions("p1", customer).await.unwrap();
+        assert_eq!(
+            kept,
+            actlog_conformance::folded(&store, "p1", customer).await,
+            "{customer}"
+        );
+        assert_eq!(kept.is_some(), customer != "cust-0500");
+    }
+    let page = store
+        .subscriptions("p1", "cust-0007")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!page.subscriptions.is_empty());
+    // Records stored after the build merge into it.
+    let later = realistic("p1", 7 + 500 * 10, base_date());
+    store.append("p1", vec![later]).await.unwrap();
+    assert_eq!(
+        store.subscriptions("p1", "cust-0007").await.unwrap(),
+        actlog_conformance::folded(&store, "p1", "cust-0007").await
+    );
+}

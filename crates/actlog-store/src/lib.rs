@@ -4,13 +4,15 @@
 //! separate, explicit capability). Every method takes the partner the caller acts for, so no
 //! read or write can cross partners. Backends (`actlog-sqlite`, later `actlog-postgres`)
 //! implement [`Store`]; the server holds one as `Arc<dyn Store>`, picked from the database URL.
-//! [`sql`] holds the filter translation both SQL backends share.
+//! [`sql`] holds the filter translation both SQL backends share, [`subscriptions`] the
+//! statements that keep the Subscriptions page's projection.
 
 pub mod customized;
 pub mod identity;
 pub mod log;
 pub mod refill;
 pub mod sql;
+pub mod subscriptions;
 
 pub use identity::{
     AddUserError, ExternalSignIn, ExternalSignInError, Identity, NewUser, Session, User,
@@ -20,6 +22,7 @@ pub use log::{Log, LogHead, LoggedRecord, StoredCheckpoint};
 use actlog_domain::AuditRecord;
 use actlog_domain::OperationDate;
 use actlog_domain::query::{PageRequest, Position, Query};
+use actlog_domain::subscriptions::state::CustomerSubscriptions;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
@@ -191,6 +194,16 @@ pub trait RecordReader: Send + Sync {
     /// skipping the first `skip`: what copying a deployment reads, so that the copy commits
     /// them in the same order. Streamed in batches with bounded memory, as [`Self::scan_batches`].
     fn scan_log(&self, partner: &str, skip: u64) -> BatchStream;
+
+    /// A customer's Subscriptions page (`customer_id` compared as a `CustomerId equals`
+    /// filter compares it), read from what the store keeps up to date in the transaction of
+    /// every append: exactly [`CustomerSubscriptions::fold`] of the customer's records as
+    /// [`Self::page`] lists them. `None` when the partner has no record of that customer.
+    async fn subscriptions(
+        &self,
+        partner: &str,
+        customer_id: &str,
+    ) -> Result<Option<CustomerSubscriptions>, StoreError>;
 }
 
 /// An API key as stored: its public part and the SHA-256 of its secret (what copying a

@@ -8,6 +8,7 @@ mod log;
 mod pages;
 mod records;
 mod shared;
+mod subscriptions;
 mod tenancy;
 
 pub use append::{
@@ -47,6 +48,7 @@ pub use shared::{
     two_handles_store_each_record_of_overlapping_retries_once,
     walks_keep_their_snapshot_while_two_handles_append,
 };
+pub use subscriptions::subscriptions_kept_at_ingest_are_the_fold_in_any_arrival_order;
 pub use tenancy::{
     api_keys_have_a_lifecycle, partners_api_keys_and_secrets,
     pull_state_is_kept_per_partner_and_source,

@@ -1,5 +1,6 @@
 //! `/customers/{id}/subscriptions`: a customer's subscriptions as its records tell them, each
-//! with a link to its own activity.
+//! with a link to its own activity, read from the projection the store keeps up to date at
+//! ingest (`RecordReader::subscriptions`).
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -8,9 +9,6 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
 use actlog_domain::OperationDate;
-use actlog_domain::filter::{Condition, Field, Filter, Operator};
-use actlog_domain::query::{MAX_PAGE_SIZE, PageRequest, Query, Window};
-use actlog_domain::subscriptions::SubscriptionBook;
 
 use crate::auth::SignedIn;
 use crate::state::AppState;
@@ -68,80 +66,44 @@ pub async fn show(
         return forbidden(&state, lang, &signed_in);
     }
     let partner = &signed_in.0.partner_id;
-    let query = Query {
-        window: Window {
-            start: OperationDate::MIN,
-            end: None,
-        },
-        filter: Some(Filter::Condition(Condition {
-            field: Field::CustomerId,
-            operator: Operator::Equals,
-            value: customer_id.clone(),
-        })),
-    };
-    let mut book = SubscriptionBook::new();
-    let mut name: Option<String> = None;
-    let mut oldest: Option<OperationDate> = None;
-    // Page by page, each a query in the partner's share and within the time limit: a scan
-    // would wait behind exports for a scan connection.
-    let mut request = PageRequest {
-        query,
-        size: MAX_PAGE_SIZE,
-        after: None,
-        snapshot: None,
-    };
-    loop {
-        let page = match state
-            .query(partner, state.store.page(partner, &request))
-            .await
-        {
-            Ok(page) => page,
-            Err(err) => {
-                tracing::warn!(code = err.code.as_str(), detail = %err.detail, "a customer's records could not be read");
-                return page::message(
-                    &state,
-                    lang,
-                    Some(user),
-                    err.code.status(),
-                    "error-title",
-                    "error-text",
-                );
-            }
-        };
-        for record in &page.records {
-            if name.is_none() {
-                name = record.customer_name.clone().filter(|n| !n.is_empty());
-            }
-            oldest = Some(record.operation_date);
-            book.observe(record);
-        }
-        match page.next {
-            Some(at) => {
-                request.after = Some(at);
-                request.snapshot = Some(page.snapshot);
-            }
-            None => break,
-        }
-    }
-    let Some(oldest) = oldest else {
+    // Read from the projection the store keeps at ingest, never folded per request.
+    let found = state
+        .query(partner, state.store.subscriptions(partner, &customer_id))
+        .await;
+    let page = match found {
+        Ok(Some(page)) => page,
         // Unknown here, whether it is another partner's customer or nobody's.
-        return page::message(
-            &state,
-            lang,
-            Some(user),
-            StatusCode::NOT_FOUND,
-            "not-found-title",
-            "subs-unknown-customer",
-        );
+        Ok(None) => {
+            return page::message(
+                &state,
+                lang,
+                Some(user),
+                StatusCode::NOT_FOUND,
+                "not-found-title",
+                "subs-unknown-customer",
+            );
+        }
+        Err(err) => {
+            tracing::warn!(code = err.code.as_str(), detail = %err.detail, "a customer's subscriptions could not be read");
+            return page::message(
+                &state,
+                lang,
+                Some(user),
+                err.code.status(),
+                "error-title",
+                "error-text",
+            );
+        }
     };
+    let (name, oldest) = (page.name, page.oldest);
     let tz = user_time_zone(&signed_in.0, &headers);
     let today = today(&state, &tz).to_string();
     let day = |at: OperationDate| tz.to_datetime(at.timestamp()).date().to_string();
     let mut frame = Frame::new(&state, lang, "subs-title", Some(user));
     frame.here = uri.to_string();
     let tr = frame.tr;
-    let rows = book
-        .into_list()
+    let rows = page
+        .subscriptions
         .into_iter()
         .map(|s| {
             let status_class = s.status.as_deref().unwrap_or("").to_ascii_lowercase();

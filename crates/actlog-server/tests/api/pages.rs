@@ -418,6 +418,51 @@ async fn the_subscriptions_page_tells_what_the_records_say() {
 }
 
 #[tokio::test]
+async fn the_subscriptions_page_is_the_same_when_older_records_arrive_later() {
+    let (app, session, key) = signed_in().await;
+    let mut update = record("upd", "2026-11-21T10:00:00Z", "Relecloud");
+    update["customerName"] = json!("Relecloud Renamed");
+    update["operationType"] = json!("update_subscription");
+    update["resourceType"] = json!("subscription");
+    update["resourceNewValue"] = json!(
+        r#"{"Id":"sub-2","FriendlyName":"Teams Essentials","Quantity":7,"Status":"suspended"}"#
+    );
+    // The newest first, then an import of older history (as `actlog pull` or `import` do).
+    post(&app, &key, json!([update])).await;
+    post(
+        &app,
+        &key,
+        json!([order(
+            "ord",
+            "2026-09-20T10:00:00Z",
+            &[
+                ("SUB-1", "Office 365 E3", 25),
+                ("SUB-2", "Teams Essentials", 5)
+            ]
+        )]),
+    )
+    .await;
+    let html = page(&app, &session, "/customers/cust-Relecloud/subscriptions").await;
+    assert!(
+        html.contains("<h1>Subscriptions of Relecloud Renamed</h1>"),
+        "the newest name, though stored first"
+    );
+    let rows: Vec<&str> = html.split("<tr class=\"subscription\"").skip(1).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].contains("Office 365 E3") && rows[0].contains(">25<"));
+    assert!(
+        rows[1].contains(">7<") && rows[1].contains("Suspended") && !rows[1].contains(">5<"),
+        "the older order does not undo the newer update: {}",
+        rows[1]
+    );
+    assert!(rows[1].contains("from=2026-09-20"), "{}", rows[1]);
+    assert!(
+        html.contains("from=2026-09-20&#38;"),
+        "the customer's activity starts at the older record"
+    );
+}
+
+#[tokio::test]
 async fn another_partners_customer_shows_nothing() {
     let (app, _, key) = signed_in().await;
     post(
