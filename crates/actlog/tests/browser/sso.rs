@@ -321,3 +321,121 @@ async fn forged_state_unconfigured_tenant_wrong_issuer_and_wrong_audience_are_re
     let _ = other.kill();
     let _ = other.wait();
 }
+
+/// A delegated token, as a tool a user signed in to sends it: the user's authorization code
+/// through the provider's own pages, exchanged for an access token to actlog's API.
+async fn delegated_token(
+    server: &SsoServer,
+    browser: &Browser,
+    tenant: &str,
+    login: &str,
+) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use sha2::Digest;
+
+    let issuer = server.provider.issuer(tenant);
+    let client = format!("tool-{tenant}");
+    let redirect = format!("{}{}", server.url, support::oidc::TOOL_REDIRECT_PATH);
+    let verifier = format!("delegated-verifier-{login}-0123456789-abcdefghijklmnop");
+    let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let query = [
+        ("client_id", client.as_str()),
+        ("response_type", "code"),
+        ("redirect_uri", redirect.as_str()),
+        ("scope", "openid api"),
+        ("resource", API_AUDIENCE),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("state", "tool-state"),
+        ("prompt", "login"),
+    ];
+    let url = reqwest::Url::parse_with_params(&format!("{issuer}/auth"), query).unwrap();
+    browser.client.goto(url.as_str()).await.unwrap();
+    let mut code = None;
+    for _ in 0..5 {
+        let at = browser.client.current_url().await.unwrap();
+        if at.path() == support::oidc::TOOL_REDIRECT_PATH {
+            code = at
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned());
+            break;
+        }
+        if let Ok(field) = browser
+            .client
+            .find(fantoccini::Locator::Css("input[name=login]"))
+            .await
+        {
+            field.clear().await.unwrap();
+            field.send_keys(login).await.unwrap();
+            let password = browser.wait_for("input[name=password]").await;
+            password.send_keys("any password").await.unwrap();
+        }
+        let submit = browser.wait_for("button[type=submit]").await;
+        browser.click_and_wait(&submit).await;
+    }
+    let code = code.expect("the provider sends the tool its code");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect.as_str()),
+        ("client_id", client.as_str()),
+        ("client_secret", &format!("{client}-secret")),
+        ("code_verifier", verifier.as_str()),
+        ("resource", API_AUDIENCE),
+    ];
+    let body = reqwest::Url::parse_with_params("http://x/", form)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_owned();
+    let reply = reqwest::Client::new()
+        .post(format!("{issuer}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = reply.status();
+    let token: Value = serde_json::from_str(&reply.text().await.unwrap()).unwrap();
+    assert!(status.is_success(), "delegated token: {status} {token}");
+    token["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn delegated_tokens_read_with_the_users_roles_and_never_write() {
+    let Some(server) = SsoServer::start() else {
+        return;
+    };
+    write_as(&server, TENANT_A, "record-of-a").await;
+    write_as(&server, TENANT_B, "record-of-b").await;
+    let Some(browser) = support::browser_at(&server.url).await else {
+        return;
+    };
+    let url = format!("{}/v1/auditrecords", server.url);
+
+    // Ada's roles map to Admin agent: she reads her tenant's partner, only it, and never
+    // writes through a delegated token.
+    let ada = delegated_token(&server, &browser, TENANT_A, "ada").await;
+    assert_eq!(ids(&server, &ada).await, ["record-of-a"]);
+    let other = format!("{url}/record-of-b");
+    assert_eq!(
+        call("GET", &other, &ada, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, body) = call("POST", &url, &ada, Some(record("by-ada"))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // Nora has no mapped role: her token reads nothing.
+    let fresh = support::browser_at(&server.url).await.unwrap();
+    let nora = delegated_token(&server, &fresh, TENANT_A, "nora").await;
+    let (status, body) = call("GET", &url, &nora, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // A role removed at the provider is gone from her next token.
+    server.provider.set_roles(TENANT_A, "ada", &[]);
+    let again = support::browser_at(&server.url).await.unwrap();
+    let ada = delegated_token(&server, &again, TENANT_A, "ada").await;
+    assert_eq!(call("GET", &url, &ada, None).await.0, StatusCode::FORBIDDEN);
+}

@@ -98,11 +98,17 @@ function tenantProvider(base, tenant) {
       };
     },
     // App-only tokens carry the application's roles and its service principal's oid, as
-    // Entra's do.
+    // Entra's do; delegated ones (a user's, through a client's authorization code) the user's
+    // oid and app roles and the delegated scopes in `scp`.
     extraTokenClaims(_ctx, token) {
-      if (token.kind !== 'ClientCredentials') return undefined;
-      const client = tenantOf(tenant.id).clients.find((c) => c.client_id === token.clientId) ?? {};
-      return { tid: tenant.id, oid: client.oid ?? token.clientId, roles: client.roles ?? [], idtyp: 'app' };
+      if (token.kind === 'ClientCredentials') {
+        const client = tenantOf(tenant.id).clients.find((c) => c.client_id === token.clientId) ?? {};
+        return { tid: tenant.id, oid: client.oid ?? token.clientId, roles: client.roles ?? [], idtyp: 'app' };
+      }
+      const account = tenantOf(tenant.id).accounts[token.accountId];
+      if (token.kind !== 'AccessToken' || !account) return undefined;
+      const scp = (token.scope ?? '').split(' ').filter((s) => s && s !== 'openid').join(' ');
+      return { tid: tenant.id, oid: account.oid, roles: account.roles ?? [], scp: scp || 'api' };
     },
   });
   provider.on('server_error', (_ctx, err) => console.error(`${tenant.id}: ${err.stack}`));

@@ -59,6 +59,9 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Where the tool client's authorization codes are sent (a page of actlog's that exists).
+pub const TOOL_REDIRECT_PATH: &str = "/healthz";
+
 /// The provider process, killed on drop.
 #[derive(Debug)]
 pub struct Provider {
@@ -155,13 +158,17 @@ impl Drop for Provider {
     }
 }
 
-/// One tenant of the provider: actlog's web client, two applications (reading; reading and
-/// writing), and accounts.
+/// One tenant of the provider: actlog's web client, a tool users sign in to (it gets delegated
+/// tokens for actlog's API; its redirect URI is actlog's `/healthz`, where the code is read
+/// from the address), two applications (reading; reading and writing), and accounts.
 fn tenant(id: &str, redirect: &str, accounts: Value) -> Value {
+    let tool_redirect = redirect.replace("/auth/callback", TOOL_REDIRECT_PATH);
     json!({
         "id": id,
         "clients": [
             {"client_id": "actlog", "client_secret": "actlog-secret", "redirect_uris": [redirect]},
+            {"client_id": format!("tool-{id}"), "client_secret": format!("tool-{id}-secret"),
+             "redirect_uris": [tool_redirect]},
             {"client_id": format!("reader-{id}"), "client_secret": format!("reader-{id}-secret"),
              "oid": format!("sp-reader-{id}"), "roles": ["ActivityLog.Read"]},
             {"client_id": format!("writer-{id}"), "client_secret": format!("writer-{id}-secret"),
