@@ -15,4 +15,5 @@ mod query;
 mod roles;
 mod shares;
 mod signin;
+mod sso_page;
 mod support;
