@@ -217,7 +217,7 @@ async fn app_tokens_read_their_tenants_partner_only_and_write_only_with_the_writ
 
 #[tokio::test]
 async fn forged_state_unconfigured_tenant_wrong_issuer_and_wrong_audience_are_refused() {
-    let Some(server) = SsoServer::start() else {
+    let Some(mut server) = SsoServer::start() else {
         return;
     };
     let url = format!("{}/v1/auditrecords", server.url);
@@ -320,6 +320,26 @@ async fn forged_state_unconfigured_tenant_wrong_issuer_and_wrong_audience_are_re
     );
     let _ = other.kill();
     let _ = other.wait();
+
+    // The provider down: the sign-in page says so, with a 502, and nothing is created.
+    let (mut down, down_url) = server.start_with_the_provider_down();
+    let reply = browser
+        .get(format!("{down_url}/auth/start?email=ada@contoso.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::BAD_GATEWAY);
+    let page = reply.text().await.unwrap();
+    assert!(
+        page.contains("Microsoft sign-in cannot be reached right now"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Sign in with Microsoft"),
+        "back on the sign-in page"
+    );
+    let _ = down.kill();
+    let _ = down.wait();
 }
 
 /// A delegated token, as a tool a user signed in to sends it: the user's authorization code

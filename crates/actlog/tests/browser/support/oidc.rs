@@ -248,6 +248,19 @@ impl SsoServer {
     }
 }
 
+impl SsoServer {
+    /// Stops the provider, then starts another actlog on it, which has never reached it.
+    pub fn start_with_the_provider_down(&mut self) -> (Child, String) {
+        let _ = self.provider.child.kill();
+        let _ = self.provider.child.wait();
+        let port = free_port();
+        let authority = format!("http://127.0.0.1:{}", self.provider.port);
+        let database = database(self.tmp.path(), "down", &self.databases);
+        let child = serve(self.tmp.path(), "down", &database, port, &authority);
+        (child, format!("http://127.0.0.1:{port}"))
+    }
+}
+
 impl Drop for SsoServer {
     fn drop(&mut self) {
         let _ = self.server.kill();
