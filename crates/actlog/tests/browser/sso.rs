@@ -86,10 +86,16 @@ async fn sign_in_with_microsoft(browser: &Browser, email: &str, login: &str) {
         "Sign in with Microsoft"
     );
     browser.click_and_wait(&button).await;
-    for _ in 0..4 {
+    through_provider_pages(browser, login).await;
+}
+
+/// Through the provider's own login (any password) and consent pages as `login`, until the
+/// browser has left the provider; where it landed.
+async fn through_provider_pages(browser: &Browser, login: &str) -> reqwest::Url {
+    for _ in 0..5 {
         let url = browser.client.current_url().await.unwrap();
         if !url.path().contains("/v2.0/") {
-            return;
+            return url;
         }
         if let Ok(field) = browser
             .client
@@ -372,29 +378,12 @@ async fn delegated_token(
     ];
     let url = reqwest::Url::parse_with_params(&format!("{issuer}/auth"), query).unwrap();
     browser.client.goto(url.as_str()).await.unwrap();
-    let mut code = None;
-    for _ in 0..5 {
-        let at = browser.client.current_url().await.unwrap();
-        if at.path() == support::oidc::TOOL_REDIRECT_PATH {
-            code = at
-                .query_pairs()
-                .find(|(k, _)| k == "code")
-                .map(|(_, v)| v.into_owned());
-            break;
-        }
-        if let Ok(field) = browser
-            .client
-            .find(fantoccini::Locator::Css("input[name=login]"))
-            .await
-        {
-            field.clear().await.unwrap();
-            field.send_keys(login).await.unwrap();
-            let password = browser.wait_for("input[name=password]").await;
-            password.send_keys("any password").await.unwrap();
-        }
-        let submit = browser.wait_for("button[type=submit]").await;
-        browser.click_and_wait(&submit).await;
-    }
+    let at = through_provider_pages(browser, login).await;
+    assert_eq!(at.path(), support::oidc::TOOL_REDIRECT_PATH, "{at}");
+    let code = at
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned());
     let code = code.expect("the provider sends the tool its code");
     let form = [
         ("grant_type", "authorization_code"),
