@@ -89,6 +89,7 @@ macro_rules! conformance_tests {
             two_handles_share_partners_keys_users_sessions_and_secrets,
             walks_keep_their_snapshot_while_two_handles_append,
             two_handles_append_to_one_log_in_turn,
+            two_handles_append_in_alternation,
         );
         $crate::conformance_tests!(@cases $factory;
             records_round_trip_every_field,

@@ -10,10 +10,13 @@
 //! In that transaction the partner's log row is locked first (`SELECT … FOR UPDATE`), so every
 //! transaction appending to one partner — on this server or any other — runs after the
 //! previous one committed: ids already stored are seen, and sequence numbers follow commit
-//! order. The whole group's ids are checked in one query; a job with a conflicting id is
-//! refused alone, before anything is written, and the others go on; the accepted records are
-//! written with one binary COPY per table (`insert`), and what they change in the
-//! Subscriptions page merged into its projection (`subscriptions`). `synchronous_commit` is on for these
+//! order. The usual group — every id new, the head the writer expects — is sent whole in one
+//! round trip ([`all_new_at`]), the next large group already behind it; otherwise the head is
+//! read under the lock ([`all_new`]), and a group with ids stored already is checked batch by
+//! batch ([`checked`]): a job with a conflicting id is refused alone, before anything is
+//! written, and the others go on. The records go in from arrays or by binary COPY (`insert`),
+//! and what they change in the Subscriptions page is merged into its projection
+//! (`subscriptions`). `synchronous_commit` is on for these
 //! transactions whatever the server's default: an acknowledged batch is on disk.
 
 use std::collections::HashMap;
@@ -25,6 +28,7 @@ use actlog_domain::subscriptions::state::Changes;
 use actlog_store::{AppendError, AppendReport, StoreError};
 use deadpool_postgres::{Client, Pool};
 use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use crate::error::{db, pool as pool_error};
@@ -33,6 +37,7 @@ use crate::log::{self as tree, LOCK, LogWrites, head_of};
 use crate::partitions::{Month, Partitions};
 use crate::partners::Partners;
 use crate::{rows, subscriptions};
+use actlog_tlog::merkle::Frontier;
 
 /// Most jobs one transaction takes.
 const MAX_GROUP_JOBS: usize = 1_024;
@@ -141,10 +146,32 @@ impl Writer {
 /// group is followed by a group of the one job that came just too late (a commit for one).
 const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// A writer task: takes groups of jobs until its queue closes.
+/// Fewest records a group has for the next one to be sent before it commits (see [`serve`]).
+const OVERLAP_RECORDS: usize = 256;
+
+/// A writer task: takes groups of jobs until its queue closes, with up to two groups in
+/// flight when they are large (at least [`OVERLAP_RECORDS`]). The next group is sent while the previous one commits, on another connection, with
+/// the head the previous one will leave if all its records are new: PostgreSQL hands the
+/// partner's lock from one to the next as the first commits, and the second's statements,
+/// already there, run at once — the writer's round trips and the commit's flush overlap the
+/// next group's work. A head guessed wrong (a retried batch in the first group, another
+/// server's append) is refused by [`GUARD`], and that group takes the locked path.
 async fn serve(shared: Arc<Shared>, mut queue: mpsc::Receiver<Job>) {
     let mut last_group = 1;
-    while let Some(first) = queue.recv().await {
+    let mut heads = Heads::new();
+    let mut in_flight: Option<(String, tokio::task::JoinHandle<Settled>)> = None;
+    let mut last_records = 0;
+    loop {
+        // Small groups (many clients of a few records each) are better off sharing the next
+        // commit than overlapping this one: wait for it while more jobs queue.
+        if last_records < OVERLAP_RECORDS
+            && let Some((_, store)) = in_flight.take()
+        {
+            settle(&mut heads, store.await, None);
+        }
+        let Some(first) = queue.recv().await else {
+            break;
+        };
         let mut records = first.records.len();
         let mut group = vec![first];
         let deadline = tokio::time::Instant::now() + GATHER;
@@ -164,43 +191,108 @@ async fn serve(shared: Arc<Shared>, mut queue: mpsc::Receiver<Job>) {
             group.push(job);
         }
         last_group = group.len();
+        last_records = records;
         let mut by_partner: HashMap<String, Vec<Job>> = HashMap::new();
         for job in group {
             by_partner.entry(job.partner.clone()).or_default().push(job);
         }
         for (partner, jobs) in by_partner {
-            store_group(&shared, &partner, jobs).await;
+            let known = heads.remove(&partner);
+            if let Some(head) = &known {
+                heads.insert(partner.clone(), after_all(head, &jobs));
+            }
+            let store = tokio::spawn(store_group(
+                Arc::clone(&shared),
+                partner.clone(),
+                jobs,
+                known,
+            ));
+            if let Some((_, previous)) = in_flight.replace((partner, store)) {
+                let pending = in_flight.as_ref().map(|(p, _)| p.as_str());
+                settle(&mut heads, previous.await, pending);
+            }
         }
+    }
+    if let Some((_, last)) = in_flight {
+        settle(&mut heads, last.await, None);
     }
 }
 
-/// Stores one partner's jobs in one transaction and answers each.
-async fn store_group(shared: &Shared, partner: &str, jobs: Vec<Job>) {
+/// The log heads this writer expects, by partner: the one its last commit left, or the one a
+/// group in flight will leave if all its records are new. A guess only — [`GUARD`] tells
+/// whether it is the stored head — so a wrong one costs a round trip, never a wrong log.
+type Heads = HashMap<String, Frontier>;
+
+/// A partner, and the head its group left (`None`: its outcome is not known).
+type Settled = (String, Option<Frontier>);
+
+/// `head` after every record of `jobs`.
+fn after_all(head: &Frontier, jobs: &[Job]) -> Frontier {
+    let mut head = head.clone();
+    for p in jobs.iter().flat_map(|j| j.records.iter()) {
+        head.push(p.leaf);
+    }
+    head
+}
+
+/// Takes what a finished group tells about its partner's head, `pending` naming the partner
+/// of the group still in flight. A group that failed leaves no guess (one built on it is
+/// wrong). One that was stored leaves its head, unless a later group of the same partner is
+/// in flight: that one's guess (or the lack of one) stands until it settles in turn.
+fn settle(
+    heads: &mut Heads,
+    finished: Result<Settled, tokio::task::JoinError>,
+    pending: Option<&str>,
+) {
+    match finished {
+        Ok((partner, Some(head))) => {
+            if pending != Some(partner.as_str()) {
+                heads.insert(partner, head);
+            }
+        }
+        Ok((partner, None)) => {
+            heads.remove(&partner);
+        }
+        // A store that panicked answered nobody; its partner's head is not known.
+        Err(_) => heads.clear(),
+    }
+}
+
+/// Stores one partner's jobs in one transaction and answers each; the head it left.
+async fn store_group(
+    shared: Arc<Shared>,
+    partner: String,
+    jobs: Vec<Job>,
+    known: Option<Frontier>,
+) -> Settled {
     let batches: Vec<&[Prepared]> = jobs.iter().map(|j| j.records.as_slice()).collect();
     let result = async {
         let mut client = shared.pool.get().await.map_err(pool_error)?;
-        let key = shared.partners.ensure(&client, partner).await?;
+        let key = shared.partners.ensure(&client, &partner).await?;
         let months: Vec<Month> = batches
             .iter()
             .flat_map(|b| b.iter())
             .map(|p| Month::of(p.record.operation_date))
             .collect();
         shared.partitions.ensure(&mut client, months).await?;
-        store_jobs(&mut client, key, partner, &batches).await
+        store_jobs(&mut client, key, &partner, &batches, known).await
     }
     .await;
-    match result {
-        Ok(outcomes) => {
+    let head = match result {
+        Ok((outcomes, head)) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
                 let _ = job.reply.send(outcome);
             }
+            Some(head)
         }
         Err(e) => {
             for job in jobs {
                 let _ = job.reply.send(Err(AppendError::Store(copy_error(&e))));
             }
+            None
         }
-    }
+    };
+    (partner, head)
 }
 
 fn copy_error(e: &StoreError) -> StoreError {
@@ -224,8 +316,9 @@ async fn store_jobs(
     key: i64,
     partner: &str,
     batches: &[&[Prepared]],
-) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
-    let result = in_transaction(client, key, partner, batches).await;
+    known: Option<Frontier>,
+) -> Result<Stored, StoreError> {
+    let result = in_transaction(client, key, partner, batches, known).await;
     if result.is_err() {
         // Whatever failed, the connection goes back to the pool outside any transaction.
         let _ = client.batch_execute("ROLLBACK").await;
@@ -233,29 +326,110 @@ async fn store_jobs(
     result
 }
 
+/// Each batch's outcome, and the log's head after them.
+type Stored = (Vec<Result<AppendReport, AppendError>>, Frontier);
+
 async fn in_transaction(
     client: &Client,
     key: i64,
     partner: &str,
     batches: &[&[Prepared]],
-) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
-    if let Some(outcomes) = all_new(client, key, batches).await? {
-        return Ok(outcomes);
+    known: Option<Frontier>,
+) -> Result<Stored, StoreError> {
+    if let Some(head) = known
+        && let Some(stored) = all_new_at(client, key, batches, head).await?
+    {
+        return Ok(stored);
+    }
+    // When the guess was wrong, the pipeline's COMMIT ended the failed transaction.
+    if let Some(stored) = all_new(client, key, batches).await? {
+        return Ok(stored);
     }
     client.batch_execute("ROLLBACK").await.map_err(db)?;
     checked(client, key, partner, batches).await
 }
 
-/// Stores the group if every id in it is new and appears once, in two round trips and a
-/// `COPY`: `BEGIN`, the lock and claiming the ids (an insert that skips ids already stored)
-/// together; if every id was claimed, the records' `COPY`, then the log's size and `COMMIT`
-/// together. `None` — the transaction to be rolled back — when some id was not claimed or
-/// the partner's log row is missing.
+/// Locks a partner's (`$1`) log row if its head is still `$2` (size) and `$3` (frontier);
+/// otherwise (another server appended, a group before failed, the row is gone) a division by
+/// zero, which aborts the transaction. Waiting for the lock, PostgreSQL compares the head the
+/// holder committed.
+const GUARD: &str = "SELECT 1 / count(*)::int FROM (SELECT 1 FROM partner_logs \
+    WHERE partner = $1 AND size = $2 AND frontier = $3 FOR UPDATE) AS locked";
+
+/// [`all_new`] when the log's head is known (`head`, this writer's guess: see [`Heads`]):
+/// everything is sent at once — `BEGIN`, the guarded lock, the ids, the records'
+/// `COPY`, the log, the projection and `COMMIT` — so a group costs one round trip and the
+/// copy's, however many statements. `None` when the head was not the stored one or some id
+/// was not new: the transaction is then over (its `COMMIT` answered with a rollback).
+async fn all_new_at(
+    client: &Client,
+    key: i64,
+    batches: &[&[Prepared]],
+    head: Frontier,
+) -> Result<Option<Stored>, StoreError> {
+    let all: Vec<&Prepared> = batches.iter().flat_map(|b| b.iter()).collect();
+    let size = head.size() as i64;
+    let (ids, dates, seqs) = insert::id_columns(size, &all);
+    let guard = client.prepare_cached(GUARD).await.map_err(db)?;
+    let claim = client.prepare_cached(insert::IDS).await.map_err(db)?;
+    let insert = client
+        .prepare_cached(&insert::insert_rows_sql())
+        .await
+        .map_err(db)?;
+    let expected = head.to_bytes();
+    let log = LogWrites::new(head, all.iter().map(|p| p.leaf));
+    let statements = tree::statements(client).await?;
+    let projection = projection_of(&all);
+    let projecting = subscriptions::statements(client).await?;
+    let guard_params: [&(dyn ToSql + Sync); 3] = [&key, &size, &expected];
+    let claim_params: [&(dyn ToSql + Sync); 4] = [&key, &ids, &dates, &seqs];
+    let (begun, guarded, claimed, copied, logged, projected, commit) = futures::join!(
+        client.batch_execute("BEGIN; SET LOCAL synchronous_commit = on"),
+        client.execute(&guard, &guard_params),
+        client.execute(&claim, &claim_params),
+        insert::rows(client, &insert, key, size, &all),
+        log.write(client, &statements, key),
+        subscriptions::write(client, &projecting, key, &projection),
+        client.batch_execute("COMMIT"),
+    );
+    begun.map_err(db)?;
+    match (guarded, claimed) {
+        (Ok(_), Ok(_)) => {}
+        // Another server appended since (or an id is stored already, or repeated).
+        (Err(e), _) if e.code() == Some(&SqlState::DIVISION_BY_ZERO) => return Ok(None),
+        (Ok(_), Err(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => return Ok(None),
+        (Err(e), _) | (_, Err(e)) => return Err(db(e)),
+    }
+    copied?;
+    logged?;
+    projected?;
+    commit.map_err(db)?;
+    Ok(Some((accepted_all(batches), log.frontier())))
+}
+
+/// Every batch stored whole.
+fn accepted_all(batches: &[&[Prepared]]) -> Vec<Result<AppendReport, AppendError>> {
+    batches
+        .iter()
+        .map(|b| {
+            Ok(AppendReport {
+                stored: b.len(),
+                unchanged: 0,
+            })
+        })
+        .collect()
+}
+
+/// Stores the group if every id in it is new and appears once, when the log's head is not
+/// known, in two round trips and a `COPY`: `BEGIN`, the lock (reading the head) and claiming
+/// the ids together; then the records' `COPY`; then the log, the projection and `COMMIT`
+/// together. `None` — the transaction to be rolled back — when some id was not new or the
+/// partner's log row is missing.
 async fn all_new(
     client: &Client,
     key: i64,
     batches: &[&[Prepared]],
-) -> Result<Option<Vec<Result<AppendReport, AppendError>>>, StoreError> {
+) -> Result<Option<Stored>, StoreError> {
     let all: Vec<&Prepared> = batches.iter().flat_map(|b| b.iter()).collect();
     let ids: Vec<&str> = all.iter().map(|p| p.record.id.as_str()).collect();
     let dates: Vec<i64> = all
@@ -266,18 +440,22 @@ async fn all_new(
     let claim = client.prepare_cached(CLAIM_IDS).await.map_err(db)?;
     let lock_params: [&(dyn ToSql + Sync); 1] = [&key];
     let claim_params: [&(dyn ToSql + Sync); 3] = [&key, &ids, &dates];
-    let (_, locked, claimed) = futures::try_join!(
+    let (begun, locked, claimed) = futures::join!(
         client.batch_execute("BEGIN; SET LOCAL synchronous_commit = on"),
         client.query_opt(&lock, &lock_params),
         client.execute(&claim, &claim_params),
-    )
-    .map_err(db)?;
+    );
+    begun.map_err(db)?;
+    let locked = locked.map_err(db)?;
+    match claimed {
+        Ok(_) => {}
+        // An id stored already or repeated in the group: the transaction is aborted.
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => return Ok(None),
+        Err(e) => return Err(db(e)),
+    }
     let Some(row) = locked else {
         return Ok(None);
     };
-    if claimed != all.len() as u64 {
-        return Ok(None);
-    }
     let frontier = head_of(&row)?;
     let size = frontier.size() as i64;
     insert::records(client, key, size, &all).await?;
@@ -295,17 +473,7 @@ async fn all_new(
     logged?;
     projected?;
     commit.map_err(db)?;
-    Ok(Some(
-        batches
-            .iter()
-            .map(|b| {
-                Ok(AppendReport {
-                    stored: b.len(),
-                    unchanged: 0,
-                })
-            })
-            .collect(),
-    ))
+    Ok(Some((accepted_all(batches), log.frontier())))
 }
 
 /// What `accepted` (in the order they are numbered) change in the Subscriptions page's
@@ -319,12 +487,14 @@ fn projection_of(accepted: &[&Prepared]) -> Changes {
 }
 
 /// Claims a partner's (`$1`) ids (`$2`, with their records' dates `$3`), numbering them
-/// after the log's size in order; ids already stored (or repeated) are skipped, so fewer rows
-/// than ids means the group needs [`checked`].
+/// after the log's size in order. A plain insert, which costs the unique index one look-up per
+/// id (`ON CONFLICT DO NOTHING` costs a speculative insertion, about twice that): an id stored
+/// already or repeated is a unique violation, which aborts the transaction, and the group is
+/// then [`checked`]. No row at all (the partner's log row missing) is `checked` too.
 const CLAIM_IDS: &str = "INSERT INTO record_ids (partner, id, operation_date, seq) \
     SELECT l.partner, u.id, u.operation_date, l.size + u.n \
     FROM partner_logs l, unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS u (id, operation_date, n) \
-    WHERE l.partner = $1 ON CONFLICT DO NOTHING";
+    WHERE l.partner = $1";
 
 /// The group checked record by record against what is stored (a retried batch, a
 /// conflicting id): `BEGIN`, the lock and the id look-up together, then the accepted records'
@@ -334,7 +504,7 @@ async fn checked(
     key: i64,
     partner: &str,
     batches: &[&[Prepared]],
-) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
+) -> Result<Stored, StoreError> {
     let mut ids: Vec<&str> = batches
         .iter()
         .flat_map(|b| b.iter().map(|p| p.record.id.as_str()))
@@ -380,7 +550,7 @@ async fn checked(
         .collect();
     if accepted.is_empty() {
         client.batch_execute("COMMIT").await.map_err(db)?;
-        return Ok(outcomes);
+        return Ok((outcomes, frontier));
     }
     insert::records(client, key, size, &accepted).await?;
     let ids = client.prepare_cached(insert::IDS).await.map_err(db)?;
@@ -400,7 +570,7 @@ async fn checked(
     logged?;
     projected?;
     commit.map_err(db)?;
-    Ok(outcomes)
+    Ok((outcomes, log.frontier()))
 }
 
 /// Which of a partner's ids are stored, and where. One table, no join: planned in

@@ -8,7 +8,7 @@ use std::pin::pin;
 use actlog_domain::AuditRecord;
 use actlog_domain::folded::Folded;
 use actlog_store::StoreError;
-use tokio_postgres::Client;
+use deadpool_postgres::ClientWrapper as Client;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
@@ -64,7 +64,37 @@ pub(crate) fn id_columns<'a>(
     (ids, dates, seqs)
 }
 
-/// Writes `records` for partner key `key`, numbered from `after + 1`.
+/// The text columns of [`RECORD_COLUMNS`] (all after `operation_date`) of a record, in order.
+const TEXT_COLUMNS: usize = 18;
+
+impl Prepared {
+    fn texts(&self) -> [Option<&str>; TEXT_COLUMNS] {
+        let (r, f) = (&self.record, &self.folded);
+        [
+            Some(r.id.as_str()),
+            r.customer_id.as_deref(),
+            r.customer_name.as_deref(),
+            r.user_principal_name.as_deref(),
+            r.application_id.as_deref(),
+            r.resource_type.as_deref(),
+            Some(r.operation_type.as_str()),
+            r.operation_status.as_deref(),
+            r.resource_old_value.as_deref(),
+            r.resource_new_value.as_deref(),
+            self.customized.as_deref(),
+            r.session_id.as_deref(),
+            r.original_correlation_id.as_deref(),
+            f.customer_name.as_deref(),
+            f.user_principal_name.as_deref(),
+            f.application_id.as_deref(),
+            Some(f.text.as_str()),
+            self.extensions.as_deref(),
+        ]
+    }
+}
+
+/// Writes `records` for partner key `key`, numbered from `after + 1`, with one binary `COPY`
+/// (its statement prepared once per connection).
 pub(crate) async fn records(
     client: &Client,
     key: i64,
@@ -72,43 +102,67 @@ pub(crate) async fn records(
     records: &[&Prepared],
 ) -> Result<(), StoreError> {
     let mut types = vec![Type::INT8; 3];
-    types.extend(std::iter::repeat_n(Type::TEXT, 18));
-    let sink = client
-        .copy_in(&format!(
+    types.extend(std::iter::repeat_n(Type::TEXT, TEXT_COLUMNS));
+    let copy = client
+        .prepare_cached(&format!(
             "COPY records ({RECORD_COLUMNS}) FROM STDIN (FORMAT binary)"
         ))
         .await
         .map_err(db)?;
+    let sink = client.copy_in(&copy).await.map_err(db)?;
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
     for (i, p) in records.iter().enumerate() {
-        let (r, folded) = (&p.record, &p.folded);
         let seq = after + 1 + i as i64;
-        let date = r.operation_date.ticks();
-        let row: [&(dyn ToSql + Sync); 21] = [
-            &key,
-            &seq,
-            &date,
-            &r.id,
-            &r.customer_id,
-            &r.customer_name,
-            &r.user_principal_name,
-            &r.application_id,
-            &r.resource_type,
-            &r.operation_type,
-            &r.operation_status,
-            &r.resource_old_value,
-            &r.resource_new_value,
-            &p.customized,
-            &r.session_id,
-            &r.original_correlation_id,
-            &folded.customer_name,
-            &folded.user_principal_name,
-            &folded.application_id,
-            &folded.text,
-            &p.extensions,
-        ];
+        let date = p.record.operation_date.ticks();
+        let texts = p.texts();
+        let mut row: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(3 + TEXT_COLUMNS);
+        row.extend([&key as &(dyn ToSql + Sync), &seq, &date]);
+        row.extend(texts.iter().map(|t| t as &(dyn ToSql + Sync)));
         writer.as_mut().write(&row).await.map_err(db)?;
     }
     writer.finish().await.map_err(db)?;
+    Ok(())
+}
+
+/// Inserts a partner's (`$1`) records numbered after `$2`, from one array per column: a plain
+/// statement, which unlike a `COPY` can be pipelined after statements that may fail.
+pub(crate) fn insert_rows_sql() -> String {
+    let texts: Vec<String> = (0..TEXT_COLUMNS).map(|i| format!("t{i}")).collect();
+    let arrays: Vec<String> = (0..TEXT_COLUMNS)
+        .map(|i| format!("${}::text[]", i + 4))
+        .collect();
+    format!(
+        "INSERT INTO records ({RECORD_COLUMNS}) SELECT $1, $2 + u.n, u.d, {} \
+         FROM unnest($3::bigint[], {}) WITH ORDINALITY AS u (d, {}, n)",
+        texts.join(", "),
+        arrays.join(", "),
+        texts.join(", ")
+    )
+}
+
+/// Writes `records` as [`records`] does, with `statement` (of [`insert_rows_sql`], prepared
+/// beforehand so that nothing is awaited before it is sent).
+pub(crate) async fn rows(
+    client: &Client,
+    statement: &tokio_postgres::Statement,
+    key: i64,
+    after: i64,
+    records: &[&Prepared],
+) -> Result<(), StoreError> {
+    let dates: Vec<i64> = records
+        .iter()
+        .map(|p| p.record.operation_date.ticks())
+        .collect();
+    let mut columns: Vec<Vec<Option<&str>>> = (0..TEXT_COLUMNS)
+        .map(|_| Vec::with_capacity(records.len()))
+        .collect();
+    for p in records {
+        for (column, value) in columns.iter_mut().zip(p.texts()) {
+            column.push(value);
+        }
+    }
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&key, &after, &dates];
+    params.extend(columns.iter().map(|c| c as &(dyn ToSql + Sync)));
+    client.execute(statement, &params).await.map_err(db)?;
     Ok(())
 }

@@ -145,7 +145,7 @@ impl PgStore {
         let auth = new_pool(config.clone(), options.auth_connections.max(1), &options)?;
         let scans = new_pool(config.clone(), options.scan_connections.max(1), &options)?;
         // The writers' own connections, used only on their thread.
-        let writer_pool = new_pool(config, options.writers.max(1) + 1, &options)?;
+        let writer_pool = new_pool(config, 2 * options.writers.max(1) + 1, &options)?;
         // Migrations on a connection without the queries' statement limit.
         let mut client = writer_pool
             .get()

@@ -45,6 +45,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0005_subscriptions",
         sql: include_str!("../migrations/0005_subscriptions.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_byte_keys",
+        sql: include_str!("../migrations/0006_byte_keys.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold ("actlog" in ASCII).

@@ -185,6 +185,42 @@ pub async fn two_handles_append_to_one_log_in_turn(first: Arc<dyn Store>, second
     assert_eq!(one, other, "both handles read one log");
 }
 
+/// Two handles append to one partner strictly in turn, so each finds the log grown by the
+/// other since its own last append (a server that remembers its last head must notice); a
+/// batch retried and a batch conflicting through the other handle are told apart as on one.
+pub async fn two_handles_append_in_alternation(first: Arc<dyn Store>, second: Arc<dyn Store>) {
+    let partner = "partner-log-alternating";
+    let records = DataSet::new(partner, "alt", 63).take(40);
+    let handles = [&first, &second];
+    for (i, chunk) in records.chunks(4).enumerate() {
+        let report = handles[i % 2]
+            .append(partner, chunk.to_vec())
+            .await
+            .expect("append");
+        assert_eq!((report.stored, report.unchanged), (chunk.len(), 0));
+    }
+    // The last chunk went through `second`; `first` retries it and one of its own.
+    let mut retried = records[36..].to_vec();
+    retried.extend_from_slice(&records[..2]);
+    let report = first.append(partner, retried).await.expect("retry");
+    assert_eq!((report.stored, report.unchanged), (0, 6));
+    let mut changed = records[37].clone();
+    changed.customer_name = Some("Another name".into());
+    let fresh = DataSet::new(partner, "alt-new", 64).take(2);
+    let mut conflicting = fresh.clone();
+    conflicting.push(changed);
+    match second.append(partner, conflicting).await {
+        Err(AppendError::Conflict(ids)) => assert_eq!(ids, vec![records[37].id.clone()]),
+        other => panic!("a conflicting batch must be refused whole, got {other:?}"),
+    }
+    let report = first.append(partner, fresh).await.expect("append after");
+    assert_eq!(report.stored, 2);
+    let (one, _) = checked_log(&*first, partner).await;
+    let (other, _) = checked_log(&*second, partner).await;
+    assert_eq!(one.len(), 42);
+    assert_eq!(one, other, "both handles read one log");
+}
+
 /// Checkpoints are kept per partner and size, the first kept for a size stays.
 pub async fn checkpoints_are_kept_per_partner_and_size(store: Arc<dyn Store>) {
     let (partner, other) = ("partner-cp", "partner-cp-other");

@@ -30,7 +30,8 @@ pub use identity::{
 };
 pub use log::{
     checkpoints_are_kept_per_partner_and_size, partners_whose_log_grew_are_the_unsigned_ones,
-    the_log_holds_each_stored_record_once_and_proves_it, two_handles_append_to_one_log_in_turn,
+    the_log_holds_each_stored_record_once_and_proves_it, two_handles_append_in_alternation,
+    two_handles_append_to_one_log_in_turn,
 };
 pub use pages::{
     batched_scans_stream_the_same_records_as_a_walk, count_matches_a_full_walk,
