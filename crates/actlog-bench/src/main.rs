@@ -136,6 +136,9 @@ enum Bench {
         #[arg(long, default_value = "bench-results.json")]
         out: PathBuf,
     },
+    /// The HTTP clients of the ingest benchmarks, which run them in a process of their own.
+    #[command(hide = true)]
+    Load(clients::Load),
     /// Two actlog servers on one PostgreSQL database vs one, the same clients' batches.
     Servers {
         #[arg(long, default_value_t = 200_000)]
@@ -169,6 +172,7 @@ async fn main() -> anyhow::Result<()> {
             let spec = rows.spec(records, Shape::Demo);
             query::run(&spec, requests, backend, database.as_deref()).await
         }
+        Bench::Load(load) => clients::load(load).await,
         Bench::Servers {
             records,
             clients,
