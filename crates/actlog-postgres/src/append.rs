@@ -26,6 +26,7 @@ use std::sync::Arc;
 use actlog_domain::AuditRecord;
 use actlog_domain::subscriptions::state::Changes;
 use actlog_store::{AppendError, AppendReport, StoreError};
+use actlog_tlog::merkle::Frontier;
 use deadpool_postgres::{Client, Pool};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::error::SqlState;
@@ -37,7 +38,6 @@ use crate::log::{self as tree, LOCK, LogWrites, head_of};
 use crate::partitions::{Month, Partitions};
 use crate::partners::Partners;
 use crate::{rows, subscriptions};
-use actlog_tlog::merkle::Frontier;
 
 /// Most jobs one transaction takes.
 const MAX_GROUP_JOBS: usize = 1_024;
@@ -150,11 +150,11 @@ const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
 const OVERLAP_RECORDS: usize = 256;
 
 /// A writer task: takes groups of jobs until its queue closes, with up to two groups in
-/// flight when they are large (at least [`OVERLAP_RECORDS`]). The next group is sent while the previous one commits, on another connection, with
-/// the head the previous one will leave if all its records are new: PostgreSQL hands the
-/// partner's lock from one to the next as the first commits, and the second's statements,
-/// already there, run at once — the writer's round trips and the commit's flush overlap the
-/// next group's work. A head guessed wrong (a retried batch in the first group, another
+/// flight when they are large (at least [`OVERLAP_RECORDS`]). The next group is sent while
+/// the previous one commits, on another connection, with the head the previous one will
+/// leave if all its records are new: PostgreSQL hands the partner's lock from one to the next
+/// as the first commits, and the second's statements, already there, run at once — the
+/// writer's round trips and the commit's flush overlap the next group's work. A head guessed wrong (a retried batch in the first group, another
 /// server's append) is refused by [`GUARD`], and that group takes the locked path.
 async fn serve(shared: Arc<Shared>, mut queue: mpsc::Receiver<Job>) {
     let mut last_group = 1;
