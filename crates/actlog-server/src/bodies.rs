@@ -5,14 +5,16 @@
 //! fails its reader, and [`answer_slow_bodies`] turns whatever the handler made of that failure
 //! into a 408 problem document, for every route that reads a body. [`read_budgeted`] reads an
 //! ingest body while holding its bytes against [`AppState::body_bytes`], so that many large
-//! uploads together cannot take more memory than the budget.
+//! uploads together cannot take more memory than the budget, and one partner's cannot take
+//! more than its share of it.
 //!
 //! [`AppState::body_bytes`]: crate::state::AppState::body_bytes
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -194,46 +196,164 @@ fn too_slow() -> Response {
     response
 }
 
-/// A body read in full, and its share of the byte budget, given back when this is dropped.
+/// The bytes of ingest bodies held in memory at once ([`Limits::max_body_bytes_in_flight`]),
+/// shared out by partner: one partner's bodies may hold at most
+/// [`Limits::ingest_share_percent`] of them, so that one tenant's stalled uploads leave the
+/// rest to everyone else.
+///
+/// [`Limits::max_body_bytes_in_flight`]: crate::state::Limits::max_body_bytes_in_flight
+/// [`Limits::ingest_share_percent`]: crate::state::Limits::ingest_share_percent
+#[derive(Debug)]
+pub struct BodyBudget {
+    bytes: Arc<Semaphore>,
+    size: usize,
+    per_partner: usize,
+    /// Bytes held by partner (absent: none).
+    held: Mutex<HashMap<String, usize>>,
+}
+
+impl BodyBudget {
+    /// `size` bytes, of which one partner may hold `percent`%.
+    pub fn new(size: usize, percent: u64) -> Arc<BodyBudget> {
+        let size = size.min(Semaphore::MAX_PERMITS);
+        let share = (size as u64).saturating_mul(percent.min(100)).div_ceil(100);
+        Arc::new(BodyBudget {
+            bytes: Arc::new(Semaphore::new(size)),
+            size,
+            per_partner: usize::try_from(share).unwrap_or(size),
+            held: Mutex::default(),
+        })
+    }
+
+    /// Bytes not held now (`/readyz`, `/metrics`).
+    pub fn available(&self) -> usize {
+        self.bytes.available_permits()
+    }
+
+    /// The whole budget.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Counts `n` more bytes against `partner`'s share: 429 past it.
+    fn claim(self: &Arc<Self>, partner: &str, n: usize) -> Result<PartnerBytes, ApiError> {
+        let mut held = self.held.lock().unwrap();
+        let mine = held.entry(partner.to_owned()).or_default();
+        if *mine + n > self.per_partner {
+            if *mine == 0 {
+                held.remove(partner);
+            }
+            return Err(ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    Code::ShareUsed,
+                    format!(
+                        "this partner's request bodies already hold {} of the server's {} bytes for them, its share; retry when one has been handled",
+                        self.per_partner, self.size
+                    ),
+                )
+            });
+        }
+        *mine += n;
+        Ok(PartnerBytes {
+            budget: Arc::clone(self),
+            partner: partner.to_owned(),
+            n,
+        })
+    }
+}
+
+/// Bytes counted against a partner's share, uncounted when dropped.
+#[derive(Debug)]
+struct PartnerBytes {
+    budget: Arc<BodyBudget>,
+    partner: String,
+    n: usize,
+}
+
+impl PartnerBytes {
+    /// Takes over `other`'s bytes, to give them back with these.
+    fn merge(&mut self, mut other: PartnerBytes) {
+        self.n += std::mem::take(&mut other.n);
+    }
+}
+
+impl Drop for PartnerBytes {
+    fn drop(&mut self) {
+        let mut held = self.budget.held.lock().unwrap();
+        if let Some(mine) = held.get_mut(&self.partner) {
+            *mine = mine.saturating_sub(self.n);
+            if *mine == 0 {
+                held.remove(&self.partner);
+            }
+        }
+    }
+}
+
+/// Bytes of one request held against the [`BodyBudget`], given back when this is dropped.
+#[derive(Debug, Default)]
+pub struct Hold(Option<(OwnedSemaphorePermit, PartnerBytes)>);
+
+impl Hold {
+    /// Holds `n` more bytes of `partner`'s: 429 past the partner's share, 503 past the whole
+    /// budget (with Retry-After, at once, never queued). Nothing is held when it fails.
+    pub fn take(
+        &mut self,
+        budget: &Arc<BodyBudget>,
+        partner: &str,
+        n: usize,
+    ) -> Result<(), ApiError> {
+        let Ok(permits) = u32::try_from(n) else {
+            return Err(over_budget());
+        };
+        let counted = budget.claim(partner, n)?;
+        let Ok(permit) = budget.bytes.clone().try_acquire_many_owned(permits) else {
+            return Err(over_budget());
+        };
+        match &mut self.0 {
+            Some((held, mine)) => {
+                held.merge(permit);
+                mine.merge(counted);
+            }
+            None => self.0 = Some((permit, counted)),
+        }
+        Ok(())
+    }
+}
+
+/// A body read in full, and the bytes it holds of the budget, given back when this is dropped.
 #[derive(Debug)]
 pub struct Held {
     pub bytes: Bytes,
-    _budget: Option<OwnedSemaphorePermit>,
+    pub hold: Hold,
 }
 
-/// The whole body, at most `limit` bytes (more → 413), each chunk taken from `budget` as it
-/// arrives: a request the budget cannot hold is answered 503 with Retry-After at once, never
-/// queued.
+/// The whole body of `partner`'s request, at most `limit` bytes (more → 413), each chunk taken
+/// from `budget` as it arrives ([`Hold::take`]).
 pub async fn read_budgeted(
     body: Body,
     limit: usize,
-    budget: &Arc<Semaphore>,
+    budget: &Arc<BodyBudget>,
+    partner: &str,
 ) -> Result<Held, ApiError> {
     if body.size_hint().lower() > limit as u64 {
         return Err(too_large(limit));
     }
     let capacity = body.size_hint().exact().unwrap_or(0).min(limit as u64) as usize;
     let mut bytes = Vec::with_capacity(capacity.min(1024 * 1024));
-    let mut held: Option<OwnedSemaphorePermit> = None;
+    let mut hold = Hold::default();
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(unreadable)?;
         if bytes.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }
-        let more = u32::try_from(chunk.len()).map_err(|_| too_large(limit))?;
-        let Ok(permit) = budget.clone().try_acquire_many_owned(more) else {
-            return Err(over_budget());
-        };
-        match &mut held {
-            Some(held) => held.merge(permit),
-            None => held = Some(permit),
-        }
+        hold.take(budget, partner, chunk.len())?;
         bytes.extend_from_slice(&chunk);
     }
     Ok(Held {
         bytes: Bytes::from(bytes),
-        _budget: held,
+        hold,
     })
 }
 
@@ -285,21 +405,43 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_past_the_budget_is_refused_and_its_bytes_given_back() {
-        let budget = Arc::new(Semaphore::new(10));
-        let held = read_budgeted(Body::from("123456"), 100, &budget)
+        let budget = BodyBudget::new(10, 100);
+        let held = read_budgeted(Body::from("123456"), 100, &budget, "p1")
             .await
             .unwrap();
-        assert_eq!(budget.available_permits(), 4);
-        let refused = read_budgeted(Body::from("123456"), 100, &budget)
+        assert_eq!(budget.available(), 4);
+        let refused = read_budgeted(Body::from("123456"), 100, &budget, "p2")
             .await
             .unwrap_err();
         assert_eq!(refused.code, Code::Overloaded);
         assert_eq!(refused.retry_after, Some(1));
         drop(held);
-        assert_eq!(budget.available_permits(), 10);
-        let large = read_budgeted(Body::from("123456"), 5, &budget)
+        assert_eq!(budget.available(), 10);
+        let large = read_budgeted(Body::from("123456"), 5, &budget, "p1")
             .await
             .unwrap_err();
         assert_eq!(large.code, Code::BodyTooLarge);
+    }
+
+    #[tokio::test]
+    async fn a_partner_past_its_share_of_the_budget_gets_429_and_others_still_fit() {
+        let budget = BodyBudget::new(10, 50);
+        let held = read_budgeted(Body::from("1234"), 100, &budget, "p1")
+            .await
+            .unwrap();
+        let refused = read_budgeted(Body::from("12"), 100, &budget, "p1")
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, Code::ShareUsed);
+        assert_eq!(refused.retry_after, Some(1));
+        assert_eq!(budget.available(), 6, "nothing held for the refused body");
+        let other = read_budgeted(Body::from("12345"), 100, &budget, "p2")
+            .await
+            .unwrap();
+        drop((held, other));
+        assert_eq!(budget.available(), 10);
+        read_budgeted(Body::from("12345"), 100, &budget, "p1")
+            .await
+            .unwrap();
     }
 }

@@ -14,6 +14,7 @@
 //! - A client that takes none of a response for [`Limits::export_send_timeout`] (a stalled
 //!   export, above all) is cut off: the socket is reset, which frees its slot here and the
 //!   kernel's buffers, instead of holding both for as long as the client likes.
+//! - With TLS ([`crate::tls`]), the handshake must be done within the header timeout too.
 //! - Accept errors (out of file descriptors, say) pause the loop briefly instead of spinning.
 //! - On shutdown the listener is closed, idle connections end, requests in flight finish
 //!   within [`Limits::shutdown_grace`]; connections still busy then are closed.
@@ -37,12 +38,14 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::bodies::{self, BodyRule};
 use crate::client_addr::TrustedProxies;
 use crate::metrics::Metrics;
 use crate::state::Limits;
+use crate::tls::Tls;
 
 /// How long the loop pauses after an accept error that is not the client's doing.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -59,6 +62,8 @@ pub struct Edge {
     /// Not held to the per-address cap.
     pub proxies: TrustedProxies,
     pub metrics: Arc<Metrics>,
+    /// TLS on this port, when configured.
+    pub tls: Option<Arc<Tls>>,
 }
 
 /// Serves `app` on `listener` under `edge`'s limits until `shutdown` resolves; then lets every
@@ -106,11 +111,12 @@ pub async fn run(
             limits,
             admitted,
         };
+        let tls = edge.tls.as_ref().map(|tls| tls.acceptor());
         let stopped = stopped.clone();
         // Connections that ended are forgotten as new ones come.
         while tasks.try_join_next().is_some() {}
         tasks.spawn(async move {
-            served.run(stream, stopped).await;
+            served.run(stream, tls, stopped).await;
             drop(open_now);
         });
     }
@@ -355,8 +361,38 @@ struct Served {
 }
 
 impl Served {
-    async fn run(self, stream: TcpStream, mut stopped: watch::Receiver<bool>) {
+    async fn run(
+        self,
+        stream: TcpStream,
+        tls: Option<TlsAcceptor>,
+        mut stopped: watch::Receiver<bool>,
+    ) {
         let _ = stream.set_nodelay(true);
+        let stream = SendTimed::new(stream, self.limits.export_send_timeout);
+        let Some(tls) = tls else {
+            return self.serve(stream, stopped).await;
+        };
+        // The handshake is held to the header timeout, and gives way to eviction and shutdown
+        // like a connection waiting for its first request.
+        let conn = self.admitted.conn.clone();
+        let handshake = tokio::time::timeout(self.limits.header_timeout, tls.accept(stream));
+        let done = tokio::select! {
+            done = handshake => done,
+            () = conn.evict.notified() => return,
+            _ = stopped.changed() => return,
+        };
+        match done {
+            Ok(Ok(stream)) => self.serve(stream, stopped).await,
+            Ok(Err(e)) => tracing::debug!(error = %e, peer = %self.peer, "TLS handshake failed"),
+            Err(_) => tracing::debug!(peer = %self.peer, "TLS handshake timed out"),
+        }
+    }
+
+    /// Serves HTTP/1 on `stream` (plain or TLS) until the connection ends.
+    async fn serve<S>(self, stream: S, mut stopped: watch::Receiver<bool>)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let Served {
             app,
             peer,
@@ -379,7 +415,6 @@ impl Served {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout);
-        let stream = SendTimed::new(stream, limits.export_send_timeout);
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         tokio::pin!(connection);
         // hyper's graceful shutdown closes a connection idle between requests, but waits out

@@ -30,9 +30,11 @@ pub mod records;
 pub mod shares;
 pub mod sso;
 pub mod state;
+pub mod tls;
 pub mod web;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
@@ -245,12 +247,23 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, None, shutdown).await
+}
+
+/// [`serve`], speaking TLS on `listener` when `tls` is given ([`tls`]).
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<Arc<tls::Tls>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let housekeeping = housekeeping::start(state.clone());
     let signing = evidence::start_signing(state.clone());
     let edge = connections::Edge {
         limits: state.limits(),
         proxies: state.config.sign_in.trusted_proxies.clone(),
         metrics: state.metrics.clone(),
+        tls,
     };
     let served = connections::run(listener, app(state), edge, shutdown).await;
     housekeeping.abort();
@@ -285,7 +298,7 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
             "every export slot ({}) is taken",
             state.exports.size()
         ))
-    } else if state.body_bytes.available_permits() < limits.max_body_bytes {
+    } else if state.body_bytes.available() < limits.max_body_bytes {
         Some(format!(
             "the byte budget for request bodies ({} bytes) has less than one largest body left",
             limits.max_body_bytes_in_flight

@@ -165,11 +165,8 @@ pub fn render(state: &AppState) -> String {
         "Slots there are, of each bounded resource.",
         &size,
     );
-    let budget = state
-        .limits()
-        .max_body_bytes_in_flight
-        .min(tokio::sync::Semaphore::MAX_PERMITS);
-    let in_flight = budget.saturating_sub(state.body_bytes.available_permits());
+    let budget = &state.body_bytes;
+    let in_flight = budget.size().saturating_sub(budget.available());
     let gauges = [
         (
             "actlog_connections_open",

@@ -50,18 +50,26 @@ async fn append(
     let encoding = crate::encoding::content_encoding(&headers)?;
     // The body first, held against the byte budget: a slow upload must not hold an ingest
     // slot while it trickles in.
-    let body =
-        bodies::read_budgeted(body, state.limits().max_body_bytes, &state.body_bytes).await?;
+    let limit = state.limits().max_body_bytes;
+    let body = bodies::read_budgeted(body, limit, &state.body_bytes, &principal.partner_id).await?;
     let _slot = state.ingest.take(&principal.partner_id).await?;
-    let bytes =
-        crate::encoding::decode(encoding, body.bytes.clone(), state.limits().max_body_bytes)
-            .await?;
+    let body = crate::encoding::decode(
+        encoding,
+        body,
+        limit,
+        &state.body_bytes,
+        &principal.partner_id,
+    )
+    .await?;
     let records = ingest::parse_batch(
-        &bytes,
+        &body.bytes,
         &principal.partner_id,
         state.limits().max_batch_records,
         &mut || uuid::Uuid::new_v4().to_string(),
     )?;
+    // The records hold what they need: the body's bytes go back to the budget before the
+    // wait for the commit.
+    drop(body);
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     let report = state.store.append(&principal.partner_id, records).await?;
     crate::metrics::Metrics::add(&state.metrics.records_ingested, report.stored as u64);

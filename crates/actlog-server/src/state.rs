@@ -8,8 +8,8 @@ use actlog_domain::OperationDate;
 use actlog_domain::cursor::CursorKey;
 use actlog_domain::roles::AccessPolicy;
 use actlog_store::{Identity, Store, StoreError};
-use tokio::sync::Semaphore;
 
+use crate::bodies::BodyBudget;
 use crate::client_addr::TrustedProxies;
 use crate::error::ApiError;
 use crate::identity::session::SessionSettings;
@@ -256,8 +256,9 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// The ingest requests handled at once, shared out by partner.
     pub ingest: Arc<Shares>,
-    /// Bytes of ingest bodies that may be held at once ([`Limits::max_body_bytes_in_flight`]).
-    pub body_bytes: Arc<Semaphore>,
+    /// Bytes of ingest bodies that may be held at once ([`Limits::max_body_bytes_in_flight`]),
+    /// shared out by partner.
+    pub body_bytes: Arc<BodyBudget>,
     /// API keys recently read from the store.
     pub api_keys: Arc<KeyCache>,
     /// Failed sign-ins (counted in the store, shared by every server).
@@ -296,12 +297,10 @@ impl AppState {
                 config.limits.ingest_share_percent,
                 Duration::ZERO,
             ),
-            body_bytes: Arc::new(Semaphore::new(
-                config
-                    .limits
-                    .max_body_bytes_in_flight
-                    .min(Semaphore::MAX_PERMITS),
-            )),
+            body_bytes: BodyBudget::new(
+                config.limits.max_body_bytes_in_flight,
+                config.limits.ingest_share_percent,
+            ),
             api_keys: Arc::default(),
             sign_in_failures: SignInThrottles::default(),
             sign_in_gate: Arc::new(SignInGate::new(

@@ -27,6 +27,7 @@
 //! partner keys, `tenancy` holds API keys and secrets.
 
 mod append;
+pub mod backup;
 mod checkpoint;
 mod connection;
 mod dialect;

@@ -168,6 +168,45 @@ struct FileSettings {
     checkpoints: Option<FileCheckpoints>,
     metrics: Option<FileMetrics>,
     log: Option<FileLog>,
+    tls: Option<FileTls>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTls {
+    certificate: Option<PathBuf>,
+    key: Option<PathBuf>,
+}
+
+/// `[tls]`: `actlog serve` speaks TLS itself, with these PEM files (read again on SIGHUP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// The server's certificate, then the rest of its chain.
+    pub certificate: PathBuf,
+    /// Its private key (PKCS #8, PKCS #1 or SEC 1).
+    pub key: PathBuf,
+}
+
+/// `[tls]`, then `ACTLOG_TLS_CERTIFICATE` and `ACTLOG_TLS_KEY`: both or neither.
+fn tls_settings(
+    file: Option<FileTls>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<TlsSettings>> {
+    let file = file.unwrap_or_default();
+    let certificate = env("ACTLOG_TLS_CERTIFICATE")
+        .map(PathBuf::from)
+        .or(file.certificate);
+    let key = env("ACTLOG_TLS_KEY").map(PathBuf::from).or(file.key);
+    match (certificate, key) {
+        (Some(certificate), Some(key)) => Ok(Some(TlsSettings { certificate, key })),
+        (None, None) => Ok(None),
+        (Some(_), None) => bail!(
+            "tls.certificate is set but tls.key (ACTLOG_TLS_KEY) is not: TLS needs both files"
+        ),
+        (None, Some(_)) => bail!(
+            "tls.key is set but tls.certificate (ACTLOG_TLS_CERTIFICATE) is not: TLS needs both files"
+        ),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -444,6 +483,8 @@ pub struct Settings {
     pub checkpoints: CheckpointSettings,
     /// How log lines are written.
     pub log_format: LogFormat,
+    /// TLS on `listen`, when configured.
+    pub tls: Option<TlsSettings>,
 }
 
 /// `[checkpoints]`: the deployment's signing keyring (outside the database) and its name.
@@ -659,6 +700,11 @@ impl Settings {
             sessions.absolute = Duration::from_secs(hours.max(1) * 3600);
         }
         sessions.secure = env_bool(env, "sessions", "secure_cookies")?.or(s.secure_cookies);
+        let tls = tls_settings(file.tls, env)?;
+        if tls.is_some() {
+            // Served over TLS, every request is https: cookies are Secure unless told otherwise.
+            sessions.secure.get_or_insert(true);
+        }
         let mut postgres = PgOptions::default();
         let p = file.postgres.unwrap_or_default();
         postgres.connections = env_number(env, "postgres", "connections")?
@@ -711,6 +757,7 @@ impl Settings {
             pull,
             checkpoints,
             log_format: log,
+            tls,
         })
     }
 }
@@ -919,11 +966,13 @@ max_body_bytes = 33554432
 # Most ingest requests handled at once, counted once their body has arrived; more are
 # answered 503 with Retry-After.
 max_concurrent_ingest = 256
-# The share of the ingest slots one partner may hold, in percent (at least one slot); past
-# it, 429 with Retry-After, so one partner's flood cannot take the others' slots.
+# The share of the ingest slots, and of max_body_bytes_in_flight, one partner may hold, in
+# percent (at least one slot); past it, 429 with Retry-After, so one partner's flood or
+# stalled uploads cannot take the others' slots or bytes.
 ingest_share_percent = 50
 # Most bytes of ingest bodies held at once, all requests together, counted as they arrive;
-# a request that would go past it is answered 503 with Retry-After. At least max_body_bytes.
+# a request that would go past it is answered 503 with Retry-After (past its partner's share
+# of it, 429). At least max_body_bytes.
 max_body_bytes_in_flight = 268435456
 # Most connections open at once. At the cap the connection idle longest is closed to make
 # room; when none is idle, a new connection is answered 503 and closed.
@@ -965,6 +1014,16 @@ auth_connections = 2
 # Seconds a stopping server (SIGTERM, Ctrl-C) lets requests in flight, exports too, finish;
 # connections still busy then are closed. Acknowledged ingests are durable already.
 shutdown_grace_seconds = 30
+
+# TLS on the server's own port. Uncomment both to have `actlog serve` speak https itself
+# rather than behind a TLS-terminating proxy (see the README, "Operating actlog"). PEM files:
+# the certificate first, then its chain; the key as PKCS #8, PKCS #1 or SEC 1. Both are read
+# again on SIGHUP (a renewal): new connections get the new certificate; if either file cannot
+# be used, the old one stays in use and the error is logged. With TLS, session cookies are
+# Secure (ACTLOG_TLS_CERTIFICATE, ACTLOG_TLS_KEY).
+# [tls]
+# certificate = "/etc/actlog/tls/fullchain.pem"
+# key = "/etc/actlog/tls/privkey.pem"
 
 [log]
 # How log lines (on standard error) are written: "text" for people, or "json", one object a

@@ -1,6 +1,7 @@
 //! `actlog`: the one binary. Each subcommand lives in its own module; settings in [`config`].
 
 mod apikey;
+mod backup;
 mod config;
 mod copy;
 mod demo;
@@ -135,6 +136,16 @@ enum Command {
     VerifyExport {
         #[command(flatten)]
         args: evidence::VerifyExportArgs,
+    },
+    /// Copy a SQLite database, while servers use it, to a new file: a consistent snapshot,
+    /// checked and counted, with the signing keyring beside it (FILE.keyring). For
+    /// PostgreSQL, use pg_dump.
+    Backup {
+        /// The file to create (it must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
     },
     /// Apply the database migrations and report the schema version.
     Migrate {
@@ -416,6 +427,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             evidence::verify(&settings()?.checkpoints, &database(db)?, args).await
         }
         Command::VerifyExport { args } => evidence::verify_export(args),
+        Command::Backup { to, database: db } => {
+            backup::run(&database(db)?, &settings()?.checkpoints, to).await
+        }
         Command::Migrate { database: db } => {
             let url = database(db)?;
             serve::open_store(&url).await?;

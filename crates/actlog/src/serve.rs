@@ -6,6 +6,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use actlog_postgres::{PgOptions, PgStore};
+use actlog_server::tls::Tls;
 use actlog_server::{AppState, ServerConfig, SystemClock};
 use actlog_sqlite::{SqliteOptions, SqliteStore};
 use actlog_store::Store;
@@ -42,16 +43,46 @@ pub async fn open_store_with(
 }
 
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
+    let tls = match &settings.tls {
+        Some(files) => {
+            let tls = Tls::load(&files.certificate, &files.key).context("[tls]")?;
+            Some(reload_on_hangup(Arc::new(tls))?)
+        }
+        None => None,
+    };
     settings.server.checkpoints = Some(signing(&settings.checkpoints, &settings.database)?);
     let store = open_store_with(&settings.database, settings.postgres, settings.sqlite).await?;
     let listener = bind(settings.listen).await?;
     let shutdown = shutdown_signal();
     println!(
-        "actlog listening on http://{} (database {})",
+        "actlog listening on {}://{} (database {})",
+        if tls.is_some() { "https" } else { "http" },
         listener.local_addr()?,
         settings.database
     );
-    serve_on(listener, store, settings.server, shutdown).await
+    let state = AppState::new(store, Arc::new(SystemClock), settings.server).await?;
+    actlog_server::serve_with(listener, state, tls, shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Reads the certificate and key again on every SIGHUP; a failure keeps the ones in use.
+fn reload_on_hangup(tls: Arc<Tls>) -> anyhow::Result<Arc<Tls>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    let reloading = tls.clone();
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match reloading.reload() {
+                Ok(()) => tracing::info!("SIGHUP: TLS certificate and key read again"),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "SIGHUP: the TLS certificate or key cannot be used; still serving the previous ones"
+                ),
+            }
+        }
+    });
+    Ok(tls)
 }
 
 /// The deployment's checkpoint signer, its keyring created on first start.

@@ -354,3 +354,336 @@ fn serve_with_the_json_log_format_writes_json_lines() {
         .unwrap_or_else(|| panic!("the 408 is logged: {logged}"));
     assert_eq!(slow["span"]["id"], "json-log-request-42", "{slow}");
 }
+
+/// A certificate authority and a certificate it issued for 127.0.0.1, made by `openssl`:
+/// `(authority, certificate, key)`, PEM.
+fn self_signed(name: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |f: &str| dir.path().join(f).to_str().unwrap().to_owned();
+    let openssl = |args: &[&str]| {
+        let made = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl makes the test's certificates");
+        assert!(made.status.success(), "{}", text(&made));
+    };
+    let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    let words = |line: String| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    let run = |line: String| openssl(&words(line).iter().map(String::as_str).collect::<Vec<_>>());
+    run(format!(
+        "req -x509 {ec} -days 2 -subj /CN={name}-authority -keyout {} -out {}",
+        file("ca.key"),
+        file("ca.pem")
+    ));
+    run(format!(
+        "req -new {ec} -subj /CN={name} -keyout {} -out {}",
+        file("key.pem"),
+        file("req.pem")
+    ));
+    std::fs::write(
+        file("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &file("req.pem"),
+        "-CA",
+        &file("ca.pem"),
+        "-CAkey",
+        &file("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &file("ext"),
+        "-out",
+        &file("cert.pem"),
+    ]);
+    let read = |f: &str| std::fs::read(file(f)).unwrap();
+    (read("ca.pem"), read("cert.pem"), read("key.pem"))
+}
+
+/// The DER bytes of a PEM certificate.
+fn der(pem: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let text = String::from_utf8(pem.to_vec()).unwrap();
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap()
+}
+
+/// A client that trusts only `certificates`, on a connection of its own; the certificate the
+/// server presented to it for `url`, once it answered 200.
+async fn presented(url: &str, certificates: &[&[u8]]) -> Result<Vec<u8>, String> {
+    let roots = certificates
+        .iter()
+        .map(|pem| reqwest::Certificate::from_pem(pem).unwrap());
+    let response = reqwest::Client::builder()
+        .tls_certs_only(roots)
+        .tls_info(true)
+        .build()
+        .unwrap()
+        .get(format!("{url}/healthz"))
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    assert_eq!(response.status(), 200);
+    let info = response
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .unwrap();
+    Ok(info.peer_certificate().unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn serve_speaks_tls_and_takes_a_renewed_certificate_on_sighup() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let (first_ca, first, first_key) = self_signed("first");
+    std::fs::write(&cert_file, &first).unwrap();
+    std::fs::write(&key_file, &first_key).unwrap();
+    let config = dir.path().join("actlog.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[tls]\ncertificate = {:?}\nkey = {:?}\n",
+            cert_file.to_str().unwrap(),
+            key_file.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let server = common::Server::start(db.url(), Some(&config));
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    assert_eq!(
+        presented(&server.url, &[&first_ca]).await.unwrap(),
+        der(&first)
+    );
+    // Plain HTTP on the TLS port gets no answer.
+    let plain = server.url.replacen("https://", "http://", 1);
+    let answered = reqwest::get(format!("{plain}/healthz")).await;
+    assert!(
+        answered.as_ref().map_or(true, |r| r.status() != 200),
+        "{answered:?}"
+    );
+
+    // A renewal, as certbot does it: new files, then SIGHUP.
+    let (second_ca, second, second_key) = self_signed("second");
+    std::fs::write(&cert_file, &second).unwrap();
+    std::fs::write(&key_file, &second_key).unwrap();
+    let hangup = |child: &std::process::Child| {
+        let pid = child.id().to_string();
+        let sent = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+        assert!(sent.success());
+    };
+    hangup(&server.child);
+    let mut renewed = None;
+    for _ in 0..50 {
+        match presented(&server.url, &[&first_ca, &second_ca]).await {
+            Ok(cert) if cert == der(&second) => {
+                renewed = Some(cert);
+                break;
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    assert!(
+        renewed.is_some(),
+        "the renewed certificate was never presented"
+    );
+    // A client that trusts only the old certificate is refused now.
+    assert!(presented(&server.url, &[&first_ca]).await.is_err());
+
+    // A renewal gone wrong (a half-written key) keeps the certificate in use.
+    std::fs::write(&key_file, b"-----BEGIN PRIVATE KEY-----\nAAAA\n").unwrap();
+    hangup(&server.child);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        presented(&server.url, &[&second_ca]).await.unwrap(),
+        der(&second)
+    );
+}
+
+#[test]
+fn serve_refuses_tls_files_it_cannot_use_and_says_which() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, cert, key) = self_signed("only");
+    let (_, _, other_key) = self_signed("other");
+    let cert_file = dir.path().join("cert.pem");
+    std::fs::write(&cert_file, &cert).unwrap();
+    std::fs::write(dir.path().join("key.pem"), &key).unwrap();
+    std::fs::write(dir.path().join("other-key.pem"), &other_key).unwrap();
+    std::fs::write(dir.path().join("empty.pem"), b"").unwrap();
+    let serve = |certificate: &str, key: &str| {
+        let config = dir.path().join("actlog.toml");
+        let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+        let mut body = String::from("[tls]\n");
+        if !certificate.is_empty() {
+            body += &format!("certificate = {:?}\n", path(certificate));
+        }
+        if !key.is_empty() {
+            body += &format!("key = {:?}\n", path(key));
+        }
+        std::fs::write(&config, body).unwrap();
+        let out = Command::new(BIN)
+            .arg("--config")
+            .arg(&config)
+            .args(["serve", "--database", db.url(), "--listen", "127.0.0.1:0"])
+            .env("ACTLOG_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    let missing = serve("missing.pem", "key.pem");
+    assert!(missing.contains("missing.pem"), "{missing}");
+    let empty = serve("empty.pem", "key.pem");
+    assert!(empty.contains("holds no certificate"), "{empty}");
+    let no_key = serve("cert.pem", "empty.pem");
+    assert!(no_key.contains("holds no private key"), "{no_key}");
+    let mismatched = serve("cert.pem", "other-key.pem");
+    assert!(
+        mismatched.contains("cannot serve TLS together"),
+        "{mismatched}"
+    );
+    let half = serve("cert.pem", "");
+    assert!(half.contains("tls.key"), "{half}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_takes_a_consistent_copy_while_records_arrive_and_overwrites_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let db = TestDb::sqlite();
+    let key = common::create_key(db.url(), "busy");
+    let server = common::Server::start(db.url(), None);
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (url, acknowledged, stop) = (server.url.clone(), acknowledged.clone(), stop.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for n in 0.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let ids: Vec<String> = (0..20).map(|i| format!("b{n}-r{i}")).collect();
+                let body: Vec<String> = ids
+                    .iter()
+                    .map(|id| format!(r#"{{"id":"{id}","customerName":"Contoso","operationType":"create_order","operationDate":"2026-11-20T10:00:00Z"}}"#))
+                    .collect();
+                let reply = client
+                    .post(format!("{url}/v1/auditrecords"))
+                    .header("authorization", format!("Bearer {key}"))
+                    .header("content-type", "application/x-ndjson")
+                    .body(body.join("\n"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(reply.status().is_success(), "{}", reply.status());
+                acknowledged.lock().unwrap().extend(ids);
+            }
+        })
+    };
+    while acknowledged.lock().unwrap().len() < 400 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let before = acknowledged.lock().unwrap().clone();
+    let (to, from) = (copy.to_str().unwrap().to_owned(), db.url().to_owned());
+    let out =
+        tokio::task::spawn_blocking(move || actlog(&["backup", "--to", &to, "--database", &from]))
+            .await
+            .unwrap();
+    let during = acknowledged.lock().unwrap().len();
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(files_in(dir.path()), ["copy.db", "copy.db.keyring"]);
+    assert!(
+        during > before.len(),
+        "records kept arriving while the backup ran"
+    );
+
+    // The copy holds a moment of the database: everything acknowledged before the backup
+    // began, nothing that was never stored, as many records as it says.
+    let store = actlog_sqlite::SqliteStore::open(&copy, Default::default()).unwrap();
+    let copied: Vec<String> = common::all_records_in(&store, "busy")
+        .await
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    drop(store);
+    let said = format!("busy: {} records", copied.len());
+    assert!(text(&out).contains(&said), "{said} in {}", text(&out));
+    let copied_set: std::collections::HashSet<&String> = copied.iter().collect();
+    assert!(before.iter().all(|id| copied_set.contains(id)));
+    let stored: std::collections::HashSet<String> = common::all_records(&db, "busy")
+        .await
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(copied.iter().all(|id| stored.contains(id)));
+    // It stands on its own: its Merkle logs check out against the keyring copied beside it.
+    let copy_url = format!("sqlite://{}", copy.display());
+    let verified = actlog(&["verify", "--database", &copy_url]);
+    assert!(verified.status.success(), "{}", text(&verified));
+
+    // Nothing is overwritten, and a refused or impossible backup leaves nothing behind.
+    let size = std::fs::metadata(&copy).unwrap().len();
+    let again = actlog(&[
+        "backup",
+        "--to",
+        copy.to_str().unwrap(),
+        "--database",
+        db.url(),
+    ]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(text(&again).contains("exists already"), "{}", text(&again));
+    assert_eq!(std::fs::metadata(&copy).unwrap().len(), size);
+    let missing = dir.path().join("missing.db");
+    let nothing = actlog(&[
+        "backup",
+        "--to",
+        dir.path().join("other.db").to_str().unwrap(),
+        "--database",
+        &format!("sqlite://{}", missing.display()),
+    ]);
+    assert_eq!(nothing.status.code(), Some(2), "{}", text(&nothing));
+    assert!(
+        text(&nothing).contains("does not exist"),
+        "{}",
+        text(&nothing)
+    );
+    assert!(!missing.exists());
+    let postgres = actlog(&[
+        "backup",
+        "--to",
+        dir.path().join("pg.db").to_str().unwrap(),
+        "--database",
+        "postgres://postgres@127.0.0.1:1/none",
+    ]);
+    assert!(text(&postgres).contains("pg_dump"), "{}", text(&postgres));
+    let left = files_in(dir.path());
+    assert!(
+        left.iter().all(|name| name.starts_with("copy.db")),
+        "{left:?}"
+    );
+}
+
+/// The names in `dir`, sorted.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

@@ -467,6 +467,8 @@ async fn bodies_past_the_byte_budget_get_503_with_retry_after() {
     let server = Server::start(Limits {
         max_body_bytes: 4000,
         max_body_bytes_in_flight: 4000,
+        // The whole budget, not a partner's share of it (its own test).
+        ingest_share_percent: 100,
         body_timeout: Duration::from_secs(1),
         ..Limits::default()
     })
@@ -481,6 +483,31 @@ async fn bodies_past_the_byte_budget_get_503_with_retry_after() {
     assert_eq!(refused.body["code"], "overloaded");
     let late = timeout(Duration::from_secs(5), read_answer(&mut stalled)).await;
     assert_eq!(late.unwrap().map(|a| a.status), Some(408));
+    let posted = server.post(&other, &body).await.unwrap();
+    assert_eq!(posted.status, 201, "{posted:?}");
+}
+
+/// Stalled uploads of one partner could hold the whole byte budget, so that every other
+/// partner's POST got 503: a partner's bodies now hold at most its share of the budget (past
+/// it, 429), and the rest stays for everyone else.
+#[tokio::test]
+async fn stalled_uploads_of_one_partner_hold_at_most_its_share_of_the_byte_budget() {
+    let server = Server::start(Limits {
+        max_body_bytes: 4000,
+        max_body_bytes_in_flight: 6000,
+        ingest_share_percent: 50,
+        body_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    })
+    .await;
+    let (slow, other) = (server.key("p1").await, server.key("p2").await);
+    let _first = server.stalled_post(&slow, 4000, 2900).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut second = server.stalled_post(&slow, 4000, 2900).await;
+    let refused = timeout(Duration::from_secs(1), read_answer(&mut second)).await;
+    let refused = refused.expect("answered at once").unwrap();
+    assert_eq!(refused.status, 429, "{refused:?}");
+    let body = format!("{}{}", " ".repeat(2000), one_record("b-1"));
     let posted = server.post(&other, &body).await.unwrap();
     assert_eq!(posted.status, 201, "{posted:?}");
 }

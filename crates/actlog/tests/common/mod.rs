@@ -192,7 +192,11 @@ impl TestDb {
 
 /// Every record of `partner` in `db`, newest first, as the API returns them.
 pub async fn all_records(db: &TestDb, partner: &str) -> Vec<serde_json::Value> {
-    let store = db.open().await;
+    all_records_in(db.open().await.as_ref(), partner).await
+}
+
+/// Every record of `partner` in `store`, newest first, as the API returns them.
+pub async fn all_records_in(store: &dyn Store, partner: &str) -> Vec<serde_json::Value> {
     let request = PageRequest {
         query: Query {
             window: Window {
@@ -253,7 +257,7 @@ pub fn keyring_for(db: &str) -> PathBuf {
 #[derive(Debug)]
 pub struct Server {
     pub child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with `[tls]`).
     pub url: String,
 }
 
@@ -261,7 +265,12 @@ impl Server {
     /// Starts `actlog [--config CONFIG] serve --database DB` on a free port, once it has said
     /// where it listens.
     pub fn start(db: &str, config: Option<&Path>) -> Server {
-        let mut command = Command::new(BIN);
+        Server::start_bin(BIN, db, config)
+    }
+
+    /// [`Server::start`] with the binary `bin` (a release build, say).
+    pub fn start_bin(bin: &str, db: &str, config: Option<&Path>) -> Server {
+        let mut command = Command::new(bin);
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
@@ -282,7 +291,7 @@ impl Server {
             .unwrap();
         let url = line
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
             .unwrap_or_else(|| panic!("an address in {line:?}"))
             .trim_end_matches('/')
             .to_owned();
