@@ -1,4 +1,5 @@
-//! Argon2id password hashes, computed off the async runtime's threads.
+//! Argon2id password hashes, computed off the async runtime's threads, on a few threads of
+//! their own.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -27,17 +28,60 @@ pub fn check_new(password: &str) -> Result<(), PasswordError> {
     }
 }
 
+/// Threads that compute hashes. Each Argon2 computation takes 19 MiB, which the allocator
+/// keeps for the thread that used it: on the runtime's blocking pool, whose threads come and
+/// go by the hundred under a flood of sign-ins, that memory grew without bound. A few threads
+/// of their own keep it at a few times 19 MiB; the server's sign-in gate bounds how many
+/// checks wait for them.
+const HASH_THREADS: usize = 4;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The queue the hashing threads take their work from.
+static HASHERS: LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = LazyLock::new(|| {
+    let (send, receive) = std::sync::mpsc::channel::<Job>();
+    let receive = std::sync::Arc::new(std::sync::Mutex::new(receive));
+    for n in 0..HASH_THREADS {
+        let receive = receive.clone();
+        std::thread::Builder::new()
+            .name(format!("actlog-password-{n}"))
+            .spawn(move || {
+                loop {
+                    let job = receive.lock().unwrap().recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            })
+            .expect("a password hashing thread starts");
+    }
+    std::sync::Mutex::new(send)
+});
+
+/// Runs `work` on a hashing thread.
+async fn on_hash_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = reply.send(work());
+    });
+    HASHERS
+        .lock()
+        .unwrap()
+        .send(job)
+        .expect("the hashing threads run for the life of the process");
+    answer.await.expect("a hashing job does not panic")
+}
+
 /// The PHC string of an Argon2id hash of `password`, with a fresh salt.
 pub async fn hash(password: String) -> String {
-    tokio::task::spawn_blocking(move || hash_with_fresh_salt(password.as_bytes()))
-        .await
-        .expect("the hashing task does not panic")
+    on_hash_thread(move || hash_with_fresh_salt(password.as_bytes())).await
 }
 
 /// Whether `password` matches the stored hash. With no stored hash (an unknown account) a dummy
 /// hash is still verified, so that the answer takes as long either way.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    on_hash_thread(move || {
         let phc = stored.as_deref().unwrap_or(DUMMY.as_str());
         let Ok(parsed) = PasswordHash::new(phc) else {
             return false;
@@ -48,7 +92,6 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         ok && stored.is_some()
     })
     .await
-    .unwrap_or(false)
 }
 
 /// An Argon2id hash of a random password nobody knows, verified for unknown accounts.
