@@ -164,10 +164,23 @@ struct EntryInput {
 }
 
 /// A whole Partner Center `GET /auditrecords` response: only its items matter here.
+///
+/// A record may carry a member called `items` too (kept as sent, like any member this version
+/// does not know), so an object naming a record's required fields is a record, not a response.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow)]
     items: Vec<&'a RawValue>,
+    #[serde(rename = "operationType")]
+    operation_type: Option<IgnoredAny>,
+    #[serde(rename = "operationDate")]
+    operation_date: Option<IgnoredAny>,
+}
+
+impl Envelope<'_> {
+    fn is_record(&self) -> bool {
+        self.operation_type.is_some() || self.operation_date.is_some()
+    }
 }
 
 /// Reads a batch body into validated records for `partner_id`.
@@ -248,6 +261,7 @@ fn split_values(text: &str, max_records: usize) -> Result<Vec<(usize, &str)>, Ba
         }
         if inner.starts_with('{')
             && let Ok(envelope) = serde_json::from_str::<Envelope>(inner)
+            && !envelope.is_record()
         {
             return envelope_items(text, envelope, max_records);
         }
@@ -831,6 +845,42 @@ mod tests {
             panic!("accepted")
         };
         assert!(problems[0].message.starts_with("the record is larger than"));
+    }
+
+    /// Fuzzing found a record with a member called `items` (a member this version does not
+    /// know, so kept and written back) read as a Partner Center response when sent alone: the
+    /// records inside its `items` were stored instead of it. An object with a record's fields
+    /// is now a record.
+    #[test]
+    fn a_record_with_an_items_member_is_a_record_not_a_response() {
+        let body = format!(
+            r#"{{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","items":[{MINIMAL}]}}"#
+        );
+        let records = parse(&body).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].operation_type, "x");
+        let kept: Vec<&str> = records[0]
+            .extensions
+            .members
+            .0
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(kept, ["items"]);
+        let again = serde_json::to_string(&records[0]).unwrap();
+        assert_eq!(parse(&again).unwrap(), records);
+        // A response is still a response, and a record missing one field is still reported.
+        let response = format!(r#"{{"totalCount":1,"items":[{MINIMAL}],"links":{{}}}}"#);
+        assert_eq!(parse(&response).unwrap()[0].operation_type, "create_order");
+        let half = format!(r#"{{"operationType":"x","items":[{MINIMAL}]}}"#);
+        let Err(BatchError::Invalid(problems)) = parse(&half) else {
+            panic!("accepted")
+        };
+        assert!(
+            problems[0].message.contains("operationDate"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]

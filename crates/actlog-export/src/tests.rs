@@ -312,3 +312,25 @@ fn a_csv_beyond_excel_rows_is_complete_and_flagged() {
         "every row and the header are written"
     );
 }
+
+/// Fuzzing found the test oracle counting a long cell's characters without its own leading
+/// apostrophes (`'x'x…`), as if the export had added them: only the apostrophe before a
+/// formula is the export's, and the marker counts every character the record holds.
+#[test]
+fn a_long_cell_of_text_starting_with_an_apostrophe_counts_the_apostrophe() {
+    let mut record = hostile::records().remove(0);
+    for (text, neutral) in [("'x".repeat(16_501), false), ("=x".repeat(16_501), true)] {
+        record.customer_name = Some(text.clone());
+        let opts = options(Format::Csv, Lang::En, "UTC");
+        let mut out = Vec::new();
+        let mut exporter = Exporter::new(&mut out, &opts).unwrap();
+        exporter.write_record(&record).unwrap();
+        assert_eq!(exporter.finish().unwrap().truncated_cells, 1);
+        let rows = read_csv(&out, b',');
+        assert!(rows[1][1].ends_with("… [truncated: 33002 characters in total]"));
+        assert!(!rows[1][1].starts_with("''"));
+        assert_eq!(rows[1][1].starts_with("'="), neutral);
+        let expected = hostile::with_apostrophe(&text);
+        hostile::assert_cell(&rows[1][1], &expected, Lang::En, "customer name");
+    }
+}
