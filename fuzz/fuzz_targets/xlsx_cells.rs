@@ -68,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
             let context = format!("record {:?} column {col}", record.id);
             let cell = sheet.cell(row, col);
             let actual = cell.and_then(|c| c.text()).unwrap_or("");
-            hostile::assert_cell(actual, expected, options.lang, &context);
+            hostile::assert_cell(actual, expected, false, options.lang, &context);
             if let Some(cell) = cell {
                 assert_eq!(cell.formula, None, "{context}");
                 assert_eq!(cell.quote_prefix, is_dangerous(expected), "{context}");
