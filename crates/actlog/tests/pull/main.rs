@@ -357,7 +357,17 @@ async fn an_interrupted_pull_resumes_where_it_stopped_and_gets_the_rest() {
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let held = store.count(PARTNER, &everything()).await.unwrap();
+    // A transaction the pull had sent whole may still commit on a database server after the
+    // process is gone (PostgreSQL): the count is taken once it stays put.
+    let mut held = store.count(PARTNER, &everything()).await.unwrap();
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = store.count(PARTNER, &everything()).await.unwrap();
+        if now == held {
+            break;
+        }
+        held = now;
+    }
     let total = source.records as u64;
     assert!(
         held > 0 && held < total,
