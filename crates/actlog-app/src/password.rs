@@ -1,11 +1,10 @@
 //! Argon2id password hashes, computed off the async runtime's threads, on a few threads of
 //! their own.
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use std::sync::LazyLock;
 
-use argon2::Argon2;
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 /// Shortest password accepted.
 pub const MIN_LENGTH: usize = 10;
@@ -28,12 +27,18 @@ pub fn check_new(password: &str) -> Result<(), PasswordError> {
     }
 }
 
-/// Threads that compute hashes. Each Argon2 computation takes 19 MiB, which the allocator
-/// keeps for the thread that used it: on the runtime's blocking pool, whose threads come and
-/// go by the hundred under a flood of sign-ins, that memory grew without bound. A few threads
-/// of their own keep it at a few times 19 MiB; the server's sign-in gate bounds how many
-/// checks wait for them.
-const HASH_THREADS: usize = 4;
+/// Threads that compute hashes. Argon2 is bound by the CPU, so more threads than cores add
+/// no throughput, only memory: each keeps one work area of its own ([`WORK_AREA`]). The
+/// server's sign-in gate bounds how many checks wait for them.
+const HASH_THREADS: usize = 2;
+
+thread_local! {
+    /// The hashing thread's Argon2 work area (19 MiB with the default parameters), allocated
+    /// once and reused by every hash the thread computes. Argon2's own per-hash allocation,
+    /// freed after each one, was kept by the allocator in every thread's arena, often twice
+    /// over (a flood of sign-ins once grew the server by 150 MiB that way).
+    static WORK_AREA: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -83,13 +88,7 @@ pub async fn hash(password: String) -> String {
 pub async fn verify(password: String, stored: Option<String>) -> bool {
     on_hash_thread(move || {
         let phc = stored.as_deref().unwrap_or(DUMMY.as_str());
-        let Ok(parsed) = PasswordHash::new(phc) else {
-            return false;
-        };
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        ok && stored.is_some()
+        matches(password.as_bytes(), phc) && stored.is_some()
     })
     .await
 }
@@ -98,13 +97,63 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
 static DUMMY: LazyLock<String> =
     LazyLock::new(|| hash_with_fresh_salt(&crate::keys::random_bytes::<32>()));
 
-/// The PHC string of the Argon2id hash of `password` with a random 16-byte salt.
+/// The PHC string of the Argon2id hash of `password` with a random 16-byte salt, with
+/// Argon2's default (OWASP's) parameters.
 fn hash_with_fresh_salt(password: &[u8]) -> String {
     let salt = crate::keys::random_bytes::<16>();
-    let hash: PasswordHash = Argon2::default()
-        .hash_password_with_salt(password, &salt)
-        .expect("hashing cannot fail");
-    hash.to_string()
+    let hasher = Argon2::default();
+    let mut out = [0; Params::DEFAULT_OUTPUT_LEN];
+    compute(&hasher, password, &salt, &mut out).expect("the default parameters hash any password");
+    let params = ParamsString::try_from(hasher.params()).expect("the default parameters encode");
+    PasswordHash {
+        algorithm: Algorithm::default().ident(),
+        version: Some(Version::default().into()),
+        params,
+        salt: Some(Salt::new(&salt).expect("16 bytes are a salt")),
+        hash: Some(Output::new(&out).expect("32 bytes are an output")),
+    }
+    .to_string()
+}
+
+/// Whether `password` hashes to the PHC string `phc` (with the parameters it names); false
+/// for a string that is not an Argon2 hash.
+fn matches(password: &[u8], phc: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm.as_str()),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let mut out = vec![0; expected.len()];
+    let hasher = Argon2::new(algorithm, version, params);
+    if compute(&hasher, password, salt.as_ref(), &mut out).is_err() {
+        return false;
+    }
+    // Output's equality takes the same time wherever the outputs differ.
+    Output::new(&out).is_ok_and(|computed| &computed == expected)
+}
+
+/// Argon2 of `password` and `salt` into `out`, in this thread's [`WORK_AREA`], grown to the
+/// parameters' size when they need more.
+fn compute(hasher: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+    WORK_AREA.with_borrow_mut(|area| {
+        let blocks = hasher.params().block_count();
+        if area.len() < blocks {
+            area.resize(blocks, Block::new());
+        }
+        hasher.hash_password_into_with_memory(password, salt, out, &mut area[..blocks])
+    })
 }
 
 #[cfg(test)]
@@ -118,6 +167,34 @@ mod tests {
         assert!(verify("correct horse battery".into(), Some(stored.clone())).await);
         assert!(!verify("correct horse batterY".into(), Some(stored)).await);
         assert!(!verify("anything".into(), None).await);
+    }
+
+    #[test]
+    fn hashes_stored_by_argon2s_own_hasher_still_verify() {
+        use argon2::password_hash::PasswordHasher;
+        // Hashes stored before the work area was reused, and hashes of other parameters.
+        for params in [Params::DEFAULT, Params::new(8 * 1024, 3, 1, None).unwrap()] {
+            let stored = Argon2::from(params)
+                .hash_password_with_salt(b"correct horse battery", b"sixteen byte slt")
+                .unwrap()
+                .to_string();
+            assert!(matches(b"correct horse battery", &stored), "{stored}");
+            assert!(!matches(b"correct horse batterY", &stored), "{stored}");
+        }
+        // And the crate's verifier accepts ours.
+        use argon2::password_hash::PasswordVerifier;
+        let ours = hash_with_fresh_salt(b"correct horse battery");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        assert!(!matches(b"anything", "not a hash"));
+        assert!(!matches(
+            b"anything",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ"
+        ));
     }
 
     #[test]

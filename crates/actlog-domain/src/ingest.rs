@@ -20,10 +20,10 @@ use crate::time::OperationDate;
 /// `operationStatus`, `sessionId`, `originalCorrelationId`), in characters.
 pub const MAX_SHORT_FIELD: usize = 512;
 /// Longest accepted name (`customerName`, `userPrincipalName`, `applicationId`, and each
-/// `customizedData` key), in bytes of UTF-8.
-pub const MAX_NAME_BYTES: usize = 4 * 1024;
-/// Largest accepted `resourceOldValue` and `resourceNewValue`, each, in bytes as stored.
-pub const MAX_RESOURCE_VALUE_BYTES: usize = 1024 * 1024;
+/// `customizedData` key), in characters (as the OpenAPI document's `maxLength` counts).
+pub const MAX_NAME_CHARS: usize = 4 * 1024;
+/// Longest accepted `resourceOldValue` and `resourceNewValue`, each, in characters as stored.
+pub const MAX_RESOURCE_VALUE_CHARS: usize = 1024 * 1024;
 /// Largest accepted `customizedData`, the whole list as sent, in bytes.
 pub const MAX_CUSTOMIZED_DATA_BYTES: usize = 1024 * 1024;
 /// Largest accepted `attributes`, and each member this version does not know, as sent, in
@@ -473,10 +473,16 @@ fn text(field: &str, value: String) -> Result<String, String> {
     Ok(value)
 }
 
-/// Free text of at most `max` bytes.
+/// Free text of at most `max` characters.
 fn bounded_text(field: &str, value: String, max: usize) -> Result<String, String> {
+    // Bytes bound characters from above: most texts need no count.
     if value.len() > max {
-        return Err(too_long(field, max, value.len()));
+        let chars = value.chars().count();
+        if chars > max {
+            return Err(format!(
+                "{field} is longer than {max} characters ({chars} sent)"
+            ));
+        }
     }
     text(field, value)
 }
@@ -487,7 +493,7 @@ fn too_long(field: &str, max: usize, sent: usize) -> String {
 
 fn optional_name(field: &str, value: Option<String>) -> Result<Option<String>, String> {
     value
-        .map(|v| bounded_text(field, v, MAX_NAME_BYTES))
+        .map(|v| bounded_text(field, v, MAX_NAME_CHARS))
         .transpose()
 }
 
@@ -525,7 +531,7 @@ fn resource_value(field: &str, raw: Option<Box<RawValue>>) -> Result<Option<Stri
             ));
         }
     };
-    bounded_text(field, value, MAX_RESOURCE_VALUE_BYTES).map(Some)
+    bounded_text(field, value, MAX_RESOURCE_VALUE_CHARS).map(Some)
 }
 
 /// `customizedData`: a list of `{key, value}` entries (an entry may hold more members, which
@@ -541,7 +547,7 @@ fn customized_data(raw: Option<&Raw>) -> Result<Option<Vec<KeyValue>>, String> {
     let mut items = Vec::with_capacity(entries.len());
     for (i, entry) in entries.into_iter().enumerate() {
         let field = format!("customizedData[{i}]");
-        let key = bounded_text(&format!("{field}.key"), entry.key, MAX_NAME_BYTES)?;
+        let key = bounded_text(&format!("{field}.key"), entry.key, MAX_NAME_CHARS)?;
         let value = entry.value.map(|v| text(&field, v)).transpose()?;
         items.push(KeyValue { key, value });
     }
@@ -768,18 +774,18 @@ mod tests {
         let cases = [
             (
                 "customerName",
-                string(MAX_NAME_BYTES),
-                string(MAX_NAME_BYTES + 1),
+                string(MAX_NAME_CHARS),
+                string(MAX_NAME_CHARS + 1),
             ),
             (
                 "userPrincipalName",
-                string(MAX_NAME_BYTES),
-                string(MAX_NAME_BYTES + 1),
+                string(MAX_NAME_CHARS),
+                string(MAX_NAME_CHARS + 1),
             ),
             (
                 "applicationId",
-                string(MAX_NAME_BYTES),
-                string(MAX_NAME_BYTES + 1),
+                string(MAX_NAME_CHARS),
+                string(MAX_NAME_CHARS + 1),
             ),
             (
                 "customerId",
@@ -788,13 +794,13 @@ mod tests {
             ),
             (
                 "resourceNewValue",
-                string(MAX_RESOURCE_VALUE_BYTES),
-                string(MAX_RESOURCE_VALUE_BYTES + 1),
+                string(MAX_RESOURCE_VALUE_CHARS),
+                string(MAX_RESOURCE_VALUE_CHARS + 1),
             ),
             (
                 "resourceOldValue",
-                format!("[0{}]", " ".repeat(MAX_RESOURCE_VALUE_BYTES - 3)),
-                format!("[0{}]", " ".repeat(MAX_RESOURCE_VALUE_BYTES - 2)),
+                format!("[0{}]", " ".repeat(MAX_RESOURCE_VALUE_CHARS - 3)),
+                format!("[0{}]", " ".repeat(MAX_RESOURCE_VALUE_CHARS - 2)),
             ),
             (
                 "customizedData",
@@ -824,7 +830,10 @@ mod tests {
                 problems[0].message
             );
         }
-        let key = format!(r#"[{{"key":{},"value":"v"}}]"#, string(MAX_NAME_BYTES + 1));
+        // Characters are counted, not bytes, as the OpenAPI document's maxLength counts them.
+        let wide = format!("\"{}\"", "é".repeat(MAX_NAME_CHARS));
+        assert!(parse(&with("customerName", wide)).is_ok());
+        let key = format!(r#"[{{"key":{},"value":"v"}}]"#, string(MAX_NAME_CHARS + 1));
         let Err(BatchError::Invalid(problems)) = parse(&with("customizedData", key)) else {
             panic!("a long customizedData key was accepted")
         };

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
@@ -174,25 +174,16 @@ pub async fn answer_slow_bodies(request: Request, next: Next) -> Response {
     too_slow()
 }
 
-/// The 408 problem document, shaped as [`ApiError`]'s.
+/// The 408 problem document, its connection closed.
 fn too_slow() -> Response {
-    let detail = "the request body arrived too slowly; send it again, faster";
-    let body = json!({
-        "type": "urn:actlog:problem:body_timeout",
-        "title": "The body arrived too slowly",
-        "status": 408,
-        "code": "body_timeout",
-        "detail": detail,
-        "description": detail,
-        "data": [],
-    });
-    let mut response = (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    let mut response = ApiError::new(
+        Code::BodyTimeout,
+        "the request body arrived too slowly; send it again, faster",
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 

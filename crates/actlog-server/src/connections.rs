@@ -180,16 +180,9 @@ fn refuse(stream: TcpStream, refusal: Refusal) {
             "your address has as many connections open as one address may; close one, or retry after a second"
         }
     };
-    let body = serde_json::json!({
-        "type": "urn:actlog:problem:overloaded",
-        "title": "Too busy",
-        "status": 503,
-        "code": "overloaded",
-        "detail": detail,
-        "description": detail,
-        "data": [],
-    })
-    .to_string();
+    let body = crate::error::ApiError::new(crate::error::Code::Overloaded, detail)
+        .problem()
+        .to_string();
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()

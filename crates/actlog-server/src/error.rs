@@ -34,6 +34,7 @@ pub enum Code {
     BodyTooDeep,
     BatchTooLarge,
     BodyTooLarge,
+    BodyTimeout,
     UnsupportedMediaType,
     InvalidDate,
     InvalidPeriod,
@@ -63,6 +64,7 @@ impl Code {
             Code::BodyTooDeep => "body_too_deep",
             Code::BatchTooLarge => "batch_too_large",
             Code::BodyTooLarge => "body_too_large",
+            Code::BodyTimeout => "body_timeout",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::InvalidDate => "invalid_date",
             Code::InvalidPeriod => "invalid_period",
@@ -96,6 +98,7 @@ impl Code {
             | Code::InvalidParameter
             | Code::InvalidContinuationToken => StatusCode::BAD_REQUEST,
             Code::BatchTooLarge | Code::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::IdConflict => StatusCode::CONFLICT,
             Code::ShareUsed => StatusCode::TOO_MANY_REQUESTS,
@@ -120,6 +123,7 @@ impl Code {
             Code::BodyTooDeep => "The body is nested too deeply",
             Code::BatchTooLarge => "Too many records in one request",
             Code::BodyTooLarge => "The body is too large",
+            Code::BodyTimeout => "The body arrived too slowly",
             Code::UnsupportedMediaType => "Unsupported media type",
             Code::InvalidDate => "Invalid date",
             Code::InvalidPeriod => "Invalid period",
@@ -213,21 +217,30 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.code.status();
+impl ApiError {
+    /// The problem document (RFC 9457) this error is answered with, with Partner Center's
+    /// `code`, `description` and `data` beside the standard members.
+    pub fn problem(&self) -> Value {
         let mut body = json!({
             "type": format!("urn:actlog:problem:{}", self.code.as_str()),
             "title": self.code.title(),
-            "status": status.as_u16(),
+            "status": self.code.status().as_u16(),
             "code": self.code.as_str(),
             "detail": self.detail,
             "description": self.detail,
             "data": [],
         });
-        if let (Some(Value::Object(extra)), Value::Object(map)) = (self.extra, &mut body) {
-            map.extend(extra);
+        if let (Some(Value::Object(extra)), Value::Object(map)) = (&self.extra, &mut body) {
+            map.extend(extra.clone());
         }
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        let body = self.problem();
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(

@@ -85,6 +85,27 @@ fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     })
 }
 
+/// What is wrong with a PEM file, in words: the parser's own text shows the marker lines as
+/// lists of byte values.
+fn pem_problem(error: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error;
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_owned();
+    match error {
+        Error::MissingSectionEnd { end_marker } => {
+            format!(
+                "a block is cut off: its line `-----END {}-----` is missing",
+                text(end_marker)
+            )
+        }
+        Error::IllegalSectionStart { line } => {
+            format!("the line `{}` does not begin a PEM block", text(line))
+        }
+        Error::Base64Decode(e) => format!("a block's base64 is damaged ({e})"),
+        Error::NoItemsFound => "none found".into(),
+        other => other.to_string(),
+    }
+}
+
 fn server_config(certificate: &Path, key: &Path) -> Result<ServerConfig, TlsError> {
     let no_certificate = |detail: String| TlsError::NoCertificate {
         path: certificate.to_owned(),
@@ -92,13 +113,13 @@ fn server_config(certificate: &Path, key: &Path) -> Result<ServerConfig, TlsErro
     };
     let chain = CertificateDer::pem_slice_iter(&read(certificate)?)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| no_certificate(e.to_string()))?;
+        .map_err(|e| no_certificate(pem_problem(&e)))?;
     if chain.is_empty() {
         return Err(no_certificate("none found".into()));
     }
     let private_key = PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|e| TlsError::NoKey {
         path: key.to_owned(),
-        detail: e.to_string(),
+        detail: pem_problem(&e),
     })?;
     let unusable = |source| TlsError::Unusable {
         certificate: certificate.to_owned(),

@@ -16,8 +16,13 @@ use rusqlite::{Connection, OpenFlags};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Page cache of the writer, in KiB (its indexes are what inserts touch).
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
-/// Page cache of each reader, in KiB.
-const READER_CACHE_KIB: i64 = 16 * 1024;
+/// Page cache of each reader, in KiB: enough for the upper levels of the indexes a page
+/// query descends, which stay hot; the pages of a long scan are read through the operating
+/// system's cache. Every reader fills its cache in time, so it counts a dozen times over in
+/// the server's memory.
+const READER_CACHE_KIB: i64 = 8 * 1024;
+/// Page cache of each connection that only scans (exports) or looks up keys and sessions.
+const SCANNER_CACHE_KIB: i64 = 2 * 1024;
 /// WAL pages after which a commit checkpoints (SQLite's default is 1,000). Bulk ingest with
 /// several indexes dirties hundreds of pages per commit; checkpointing less often lets one
 /// checkpoint write back a page rewritten by many commits once (+15–20% ingest measured here).
@@ -35,8 +40,10 @@ const STATEMENT_CACHE: usize = 64;
 pub(crate) enum Role {
     /// The one connection that writes; commits are fsynced before they return.
     Writer,
-    /// A connection that only reads.
+    /// A connection that only reads: page queries.
     Reader,
+    /// A connection that only reads, in long scans (exports) or single look-ups.
+    Scanner,
 }
 
 /// Opens (creating if needed) the database at `path` for `role`.
@@ -57,6 +64,7 @@ pub(crate) fn open(path: &Path, role: Role) -> rusqlite::Result<Connection> {
     let cache = match role {
         Role::Writer => WRITER_CACHE_KIB,
         Role::Reader => READER_CACHE_KIB,
+        Role::Scanner => SCANNER_CACHE_KIB,
     };
     conn.pragma_update(None, "cache_size", -cache)?;
     match role {
@@ -72,7 +80,7 @@ pub(crate) fn open(path: &Path, role: Role) -> rusqlite::Result<Connection> {
                     row.get(0)
                 })?;
         }
-        Role::Reader => conn.pragma_update(None, "query_only", true)?,
+        Role::Reader | Role::Scanner => conn.pragma_update(None, "query_only", true)?,
     }
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     register_functions(&conn)?;

@@ -133,15 +133,16 @@ impl SqliteStore {
         log::build_missing(&mut conn).map_err(failed)?;
         subscriptions::build_missing(&mut conn).map_err(failed)?;
         let partners = Arc::new(Partners::default());
-        let pool = |size: usize| {
+        let pool = |size: usize, role| {
             let conns = (0..size.max(1))
-                .map(|_| connection::open(path, Role::Reader))
+                .map(|_| connection::open(path, role))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(failed)?;
             Ok::<_, OpenError>(Readers::new(conns, Arc::clone(&partners)))
         };
-        let (readers, scanners) = (pool(options.readers)?, pool(options.scans)?);
-        let auth = pool(options.auth_readers)?;
+        let readers = pool(options.readers, Role::Reader)?;
+        let scanners = pool(options.scans, Role::Scanner)?;
+        let auth = pool(options.auth_readers, Role::Scanner)?;
         let checkpointer =
             Checkpointer::start(connection::open(path, Role::Writer).map_err(failed)?)
                 .map_err(OpenError::Thread)?;

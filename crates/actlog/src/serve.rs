@@ -44,12 +44,12 @@ pub async fn open_store_with(
 
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let tls = match &settings.tls {
-        Some(files) => {
-            let tls = Tls::load(&files.certificate, &files.key).context("[tls]")?;
-            Some(reload_on_hangup(Arc::new(tls))?)
-        }
+        Some(files) => Some(Arc::new(
+            Tls::load(&files.certificate, &files.key).context("[tls]")?,
+        )),
         None => None,
     };
+    reload_on_hangup(tls.clone())?;
     settings.server.checkpoints = Some(signing(&settings.checkpoints, &settings.database)?);
     let store = open_store_with(&settings.database, settings.postgres, settings.sqlite).await?;
     let listener = bind(settings.listen).await?;
@@ -66,14 +66,20 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads the certificate and key again on every SIGHUP; a failure keeps the ones in use.
-fn reload_on_hangup(tls: Arc<Tls>) -> anyhow::Result<Arc<Tls>> {
+/// Handles SIGHUP, which service managers send for "reload" (the systemd unit's `ExecReload`):
+/// with TLS the certificate and key are read again (a failure keeps the ones in use); without
+/// it there is nothing to reload and the server says so. Either way the signal never ends the
+/// process, as its default action would.
+fn reload_on_hangup(tls: Option<Arc<Tls>>) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangups = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
-    let reloading = tls.clone();
     tokio::spawn(async move {
         while hangups.recv().await.is_some() {
-            match reloading.reload() {
+            let Some(tls) = &tls else {
+                tracing::info!("SIGHUP: nothing to reload (no [tls] configured)");
+                continue;
+            };
+            match tls.reload() {
                 Ok(()) => tracing::info!("SIGHUP: TLS certificate and key read again"),
                 Err(e) => tracing::error!(
                     error = %e,
@@ -82,7 +88,7 @@ fn reload_on_hangup(tls: Arc<Tls>) -> anyhow::Result<Arc<Tls>> {
             }
         }
     });
-    Ok(tls)
+    Ok(())
 }
 
 /// The deployment's checkpoint signer, its keyring created on first start.

@@ -439,6 +439,29 @@ async fn presented(url: &str, certificates: &[&[u8]]) -> Result<Vec<u8>, String>
     Ok(info.peer_certificate().unwrap().to_vec())
 }
 
+/// Sends SIGHUP, as a service manager's "reload" does.
+fn hangup(child: &std::process::Child) {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    assert!(sent.success());
+}
+
+#[tokio::test]
+async fn serve_without_tls_outlives_a_sighup() {
+    let db = TestDb::new();
+    let mut server = common::Server::start(db.url(), None);
+    hangup(&server.child);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server ended on SIGHUP"
+    );
+    let health = reqwest::get(format!("{}/healthz", server.url))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
 #[tokio::test]
 async fn serve_speaks_tls_and_takes_a_renewed_certificate_on_sighup() {
     let db = TestDb::new();
@@ -475,11 +498,6 @@ async fn serve_speaks_tls_and_takes_a_renewed_certificate_on_sighup() {
     let (second_ca, second, second_key) = self_signed("second");
     std::fs::write(&cert_file, &second).unwrap();
     std::fs::write(&key_file, &second_key).unwrap();
-    let hangup = |child: &std::process::Child| {
-        let pid = child.id().to_string();
-        let sent = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
-        assert!(sent.success());
-    };
     hangup(&server.child);
     let mut renewed = None;
     for _ in 0..50 {
@@ -519,6 +537,8 @@ fn serve_refuses_tls_files_it_cannot_use_and_says_which() {
     std::fs::write(dir.path().join("key.pem"), &key).unwrap();
     std::fs::write(dir.path().join("other-key.pem"), &other_key).unwrap();
     std::fs::write(dir.path().join("empty.pem"), b"").unwrap();
+    let cut = &key[..key.len() / 2];
+    std::fs::write(dir.path().join("cut-key.pem"), cut).unwrap();
     let serve = |certificate: &str, key: &str| {
         let config = dir.path().join("actlog.toml");
         let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
@@ -546,6 +566,12 @@ fn serve_refuses_tls_files_it_cannot_use_and_says_which() {
     assert!(empty.contains("holds no certificate"), "{empty}");
     let no_key = serve("cert.pem", "empty.pem");
     assert!(no_key.contains("holds no private key"), "{no_key}");
+    // A half-written key: the missing line is named in words, not as byte values.
+    let cut = serve("cert.pem", "cut-key.pem");
+    assert!(
+        cut.contains("cut off") && cut.contains("-----END PRIVATE KEY-----"),
+        "{cut}"
+    );
     let mismatched = serve("cert.pem", "other-key.pem");
     assert!(
         mismatched.contains("cannot serve TLS together"),

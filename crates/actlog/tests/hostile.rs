@@ -3,7 +3,7 @@
 //! it, as scripts/test does). Each attack comes from loopback addresses of its own
 //! (127.0.0.2 …), as strangers come from theirs; the partner under attack's neighbour comes
 //! from 127.0.0.1. Throughout, the neighbour's one-record query and ingest are answered within
-//! 2 s; the server's memory stays bounded (see MEMORY_LIMIT_KIB); afterwards
+//! 2 s; the server's memory stays under 512 MB; `/readyz` reports the saturation; afterwards
 //! nothing acknowledged is missing, nothing refused or cut off was half-written, and the
 //! server is ready again.
 
@@ -25,12 +25,11 @@ use common::{Server, TestDb, actlog, all_records, create_key, text};
 
 /// How soon the neighbour must be answered (issue 12).
 const BOUND: Duration = Duration::from_secs(2);
-/// Most resident memory the server may reach, in KiB. Issue 12 asks for 512 MB under these
-/// loads; with all of them at once the release server peaks at 545–593 MiB here (the byte
-/// budget's share, 128 MiB, the sign-in flood, the page caches of the query and export
-/// connections), so that bar is not met yet and this bound only catches growth without
-/// bound (it once reached 2.35 GB).
-const MEMORY_LIMIT_KIB: u64 = 768 * 1024;
+/// Most resident memory the server may reach, in KiB: issue 12's 512 MB (decimal). With all
+/// the loads at once the release server peaks at 350–370 MiB here: the byte budget's share
+/// held by one partner's stalled uploads (128 MiB), the page caches of the connections the
+/// filters and exports use, two password-hashing work areas (19 MiB each).
+const MEMORY_LIMIT_KIB: u64 = 512_000_000 / 1024;
 /// How long the loads run once they are all under way.
 const LOAD: Duration = Duration::from_secs(8);
 /// Records of each hostile partner: enough that a free-text OR over them is expensive and an
@@ -168,7 +167,7 @@ async fn status_within(stream: &mut TcpStream, within: Duration) -> u16 {
 async fn under_every_hostile_load_at_once_another_partner_is_answered_within_two_seconds() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    for partner in ["hostile", "hostile-2"] {
+    for partner in ["hostile", "hostile-2", "hostile-3"] {
         import(
             db.url(),
             &records_file(dir.path(), partner, HOSTILE_RECORDS),
@@ -180,9 +179,10 @@ async fn under_every_hostile_load_at_once_another_partner_is_answered_within_two
         &records_file(dir.path(), "neighbour", 1),
         "neighbour",
     );
-    let (hostile, hostile_2, neighbour) = (
+    let (hostile, hostile_2, hostile_3, neighbour) = (
         create_key(db.url(), "hostile"),
         create_key(db.url(), "hostile-2"),
+        create_key(db.url(), "hostile-3"),
         create_key(db.url(), "neighbour"),
     );
     let mut add = Command::new(common::BIN)
@@ -316,10 +316,10 @@ async fn under_every_hostile_load_at_once_another_partner_is_answered_within_two
             Some(upload)
         }));
     }
-    // 5. Two stalled exports from each of two partners: every export slot taken; a third
+    // 5. Two stalled exports from each of two more partners: every export slot taken; a third
     //    from one of them is past its share.
     let mut exports = Vec::new();
-    for key in [&hostile, &hostile, &hostile_2, &hostile_2, &hostile] {
+    for key in [&hostile_2, &hostile_2, &hostile_3, &hostile_3, &hostile_2] {
         let (key, tally) = (key.clone(), tally.clone());
         exports.push(tokio::spawn(async move {
             let mut export = connect_from(loopback(10), addr).await.ok()?;
@@ -418,11 +418,14 @@ async fn under_every_hostile_load_at_once_another_partner_is_answered_within_two
         "the server's memory peaked at {} MiB",
         peak / 1024
     );
-    // Open: the second hostile partner's exports are answered 429 under this load although
-    // within its share, so the export slots are never all taken and /readyz is not shown to
-    // report that saturation here (its own test, in the API tests, shows it for the byte
-    // budget). What it said is printed.
-    eprintln!("/readyz while under load: {not_ready:?}; the attacks were answered {tally:?}");
+    // Two partners together hold every export slot: the server says it is saturated (each
+    // partner alone, within its share, cannot).
+    assert!(
+        not_ready
+            .iter()
+            .any(|why| why.contains("every export slot")),
+        "/readyz while under load: {not_ready:?}; the attacks were answered {tally:?}"
+    );
     // The attacks met the limits, not an idle server.
     let t = &tally;
     assert!(t.of("sign-in", 429) + t.of("sign-in", 503) > 0, "{t:?}");
@@ -433,7 +436,7 @@ async fn under_every_hostile_load_at_once_another_partner_is_answered_within_two
     assert!(held > 0 && held <= 128, "{held} uploads held: {t:?}");
     assert!(t.of("upload", 429) >= 256 - 128, "{t:?}");
     assert!(
-        t.of("export", 200) >= 2 && t.of("export", 429) >= 1,
+        t.of("export", 200) == 4 && t.of("export", 429) == 1,
         "{t:?}"
     );
     // Refused whole: too large a field (400), too large a body (413), or past the partner's
