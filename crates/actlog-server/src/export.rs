@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use jiff::tz::TimeZone;
 use tokio::sync::mpsc;
 
@@ -208,21 +209,25 @@ pub async fn download(
             }
         }
     });
-    let body = Body::from_stream(futures::stream::unfold(Some(receiver), move |receiver| {
-        let finished = Arc::clone(&finished);
-        async move {
-            let mut rx = receiver?;
-            match rx.recv().await {
-                Some(item) => Some((item, Some(rx))),
-                // Ended without finishing (its failure could not be queued): never a
-                // truncated file that looks complete.
-                None if !finished.load(Ordering::Acquire) => {
-                    Some((Err(io::Error::other("the export stopped midway")), None))
+    let body = Body::from_stream(
+        futures::stream::unfold(Some(receiver), move |receiver| {
+            let finished = Arc::clone(&finished);
+            async move {
+                let mut rx = receiver?;
+                match rx.recv().await {
+                    Some(item) => Some((item, Some(rx))),
+                    // Ended without finishing (its failure could not be queued): never a
+                    // truncated file that looks complete.
+                    None if !finished.load(Ordering::Acquire) => {
+                        Some((Err(io::Error::other("the export stopped midway")), None))
+                    }
+                    None => None,
                 }
-                None => None,
             }
-        }
-    }));
+        })
+        // Whatever wraps the body may poll it once more after its end (a compressor did).
+        .fuse(),
+    );
     let mut response = Response::new(body);
     let out = response.headers_mut();
     out.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));

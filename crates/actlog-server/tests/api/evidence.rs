@@ -239,6 +239,35 @@ async fn an_export_with_proof_is_a_zip_of_the_file_and_a_bundle_that_verifies() 
     }
 }
 
+/// A client that accepts gzip (schemathesis, through Python's requests) had its proved export
+/// cut off: the archive was gzipped again, and the compressor read the export's stream past
+/// its end, which panicked. A ZIP archive is compressed already: it is sent as it is.
+#[tokio::test]
+async fn an_export_with_proof_to_a_client_that_accepts_gzip_arrives_whole() {
+    use axum::body::Body;
+    use axum::http::Method;
+
+    let (app, keys) = signing_app().await;
+    let (writer, reader) = (app.key("p1", "write").await, app.key("p1", "read").await);
+    ingest(&app, &writer, &["a", "b", "c"]).await;
+    let uri = "/v1/exports/auditrecords?startDate=2026-11-01T00:00:00Z&endDate=2026-11-30T00:00:00Z&format=csv&proof=true";
+    let reply = app
+        .request(
+            Method::GET,
+            uri,
+            Some(&reader),
+            &[("accept-encoding", "gzip, deflate")],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", text(&reply));
+    assert!(reply.headers.get("content-encoding").is_none());
+    let entries = unzip(&reply.raw);
+    let verified = actlog_tlog::bundle::verify(&entries[0].1[..], &entries[1].1[..], &keys[0])
+        .unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(verified.manifest.rows, 3);
+}
+
 #[tokio::test]
 async fn an_export_with_proof_needs_a_signing_server_and_a_true_or_false() {
     let (app, _) = signing_app().await;
