@@ -419,11 +419,33 @@ fn validate(
         attributes: Attributes::audit_record(),
         extensions: Extensions {
             members: bounded_members(input.unknown)?,
-            attributes: bounded_raw("attributes", input.attributes)?
+            attributes: readable_attributes(bounded_raw("attributes", input.attributes)?)?
                 .filter(|raw| !plain_attributes(raw)),
             customized_data: input.customized_data.filter(has_more_members),
         },
     })
+}
+
+/// `attributes` as Partner Center's clients can read them back: an object, whose
+/// `objectType`, when it has one, is `AuditRecord` (their models read it as a string and the
+/// record as an `AuditRecord`); other members are kept as written.
+fn readable_attributes(raw: Option<Raw>) -> Result<Option<Raw>, String> {
+    type Members<'a> = std::collections::HashMap<std::borrow::Cow<'a, str>, &'a RawValue>;
+    let Some(raw) = raw else { return Ok(None) };
+    if !raw.get().trim_start().starts_with('{') {
+        return Err(format!(
+            "attributes must be a JSON object, not `{}`",
+            raw.get()
+        ));
+    }
+    let members: Members =
+        serde_json::from_str(raw.get()).map_err(|e| format!("attributes: {}", no_position(&e)))?;
+    match members.get("objectType").map(|value| value.get()) {
+        None | Some(r#""AuditRecord""#) => Ok(Some(raw)),
+        Some(other) => Err(format!(
+            "attributes.objectType must be \"AuditRecord\", not `{other}`"
+        )),
+    }
 }
 
 /// Whether `attributes` says nothing but `objectType: AuditRecord` (what actlog writes back).
@@ -838,6 +860,43 @@ mod tests {
             panic!("a long customizedData key was accepted")
         };
         assert!(problems[0].message.starts_with("customizedData[0].key"));
+    }
+
+    /// schemathesis stored `"attributes":{"objectType":{}}` and the record came back in a form
+    /// Partner Center's clients cannot read (and the OpenAPI document forbids).
+    #[test]
+    fn attributes_that_partner_centers_clients_cannot_read_are_refused() {
+        let with = |attributes: &str| {
+            format!(
+                r#"{{"operationType":"x","operationDate":"2024-01-02T03:04:05Z","attributes":{attributes}}}"#
+            )
+        };
+        for bad in [
+            r#"{"objectType":{}}"#,
+            r#"{"objectType":"Customer"}"#,
+            r#"{"objectType":null}"#,
+            "5",
+            r#"["AuditRecord"]"#,
+            r#""AuditRecord""#,
+        ] {
+            let Err(BatchError::Invalid(problems)) = parse(&with(bad)) else {
+                panic!("attributes {bad} were accepted")
+            };
+            assert!(
+                problems[0].message.starts_with("attributes"),
+                "{bad}: {}",
+                problems[0].message
+            );
+        }
+        for good in [
+            r#"{"objectType":"AuditRecord"}"#,
+            r#"{"objectType":"AuditRecord","etag":"e1"}"#,
+            r#"{"etag":"e1"}"#,
+            "{}",
+            "null",
+        ] {
+            assert!(parse(&with(good)).is_ok(), "attributes {good}");
+        }
     }
 
     #[test]

@@ -565,8 +565,7 @@ impl Input {
             }
         }
         if let Some(seed) = self.attributes {
-            let value = json_value_text(&mut Dice::new(seed), 2);
-            members.push(member("attributes", &value, dice));
+            members.push(member("attributes", &attributes_text(seed), dice));
         }
         json_object(members, dice)
     }
@@ -607,7 +606,7 @@ impl Input {
                 // Attributes other than actlog's own are kept as written.
                 attributes: self
                     .attributes
-                    .map(|seed| json_value_text(&mut Dice::new(seed), 2))
+                    .map(attributes_text)
                     .filter(|text| {
                         // null is no attributes, as for every field; the plain form is one
                         // member (a repeated `objectType` is kept as written).
@@ -624,6 +623,18 @@ impl Input {
 }
 
 /// How many members the JSON object `text` has as written, repeated names counted each time.
+/// An `attributes` member Partner Center's clients can read: null (none), or an object whose
+/// `objectType`, when it has one, is `AuditRecord`, with any other members.
+fn attributes_text(seed: u64) -> String {
+    let extra = json_value_text(&mut Dice::new(seed), 2);
+    match seed % 4 {
+        0 => "null".to_owned(),
+        1 => r#"{"objectType":"AuditRecord"}"#.to_owned(),
+        2 => format!(r#"{{"objectType":"AuditRecord","etag":{extra}}}"#),
+        _ => format!(r#"{{"etag":{extra}}}"#),
+    }
+}
+
 fn members_written(text: &str) -> usize {
     struct Count;
     impl<'de> serde::de::Visitor<'de> for Count {

@@ -168,7 +168,9 @@ fn size_param(name: &str, text: &str) -> Result<u64, ApiError> {
 fn proof_error(e: ProofError, id: &str) -> ApiError {
     match e {
         ProofError::NoRecord => ApiError::not_found(&format!("the record `{id}`")),
-        ProofError::Range(e) => invalid(e.to_string()),
+        // The log holds no such proof (yet): the record is not in that tree, or the tree has
+        // not grown that far.
+        ProofError::Range(e) => ApiError::new(Code::NotFound, e.to_string()),
         ProofError::NoCheckpoint(size) => ApiError::new(
             Code::NotFound,
             format!(

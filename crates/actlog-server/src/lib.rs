@@ -123,9 +123,33 @@ fn compression()
 async fn openapi() -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        OPENAPI,
+        SERVED_OPENAPI.as_str(),
     )
         .into_response()
+}
+
+/// [`OPENAPI`] as served: the export's `tz` parameter lists the time zones this server knows
+/// (its time zone database), so the document allows exactly the zones it accepts.
+static SERVED_OPENAPI: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| with_time_zones(OPENAPI));
+
+fn with_time_zones(document: &str) -> String {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(document).expect("the OpenAPI document is JSON");
+    let mut zones: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|name| name.as_str().to_owned())
+        .filter(|name| jiff::tz::TimeZone::get(name).is_ok())
+        .collect();
+    zones.sort();
+    if let Some(parameters) =
+        doc["paths"]["/v1/exports/auditrecords"]["get"]["parameters"].as_array_mut()
+    {
+        for parameter in parameters.iter_mut().filter(|p| p["name"] == "tz") {
+            parameter["schema"] = serde_json::json!({"type": "string", "enum": zones});
+        }
+    }
+    doc.to_string()
 }
 
 /// The request id a Partner Center client sends.
@@ -462,5 +486,95 @@ mod tests {
             .unwrap();
         let response = runtime.block_on(router.oneshot(request)).unwrap();
         assert_eq!(response.headers()[RETRY_AFTER], "1");
+    }
+}
+
+/// The OpenAPI document is as strict as the server where its patterns describe what the server
+/// parses: every string a pattern allows is accepted (what schemathesis checks over HTTP, here
+/// for many more strings).
+#[cfg(test)]
+mod document_patterns {
+    use actlog_domain::time::{OperationDate, QueryDate};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn document() -> Value {
+        serde_json::from_str(super::OPENAPI).unwrap()
+    }
+
+    /// A strategy for the strings `pattern` (anchored, as the document writes it) matches.
+    fn matching(pattern: &str) -> proptest::string::RegexGeneratorStrategy<String> {
+        let inner = pattern
+            .strip_prefix('^')
+            .and_then(|p| p.strip_suffix('$'))
+            .expect("the document's patterns are anchored");
+        proptest::string::string_regex(inner).unwrap()
+    }
+
+    fn parameter_pattern(path: &str, name: &str) -> String {
+        let doc = document();
+        let parameters = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let parameter = parameters.iter().find(|p| p["name"] == name).unwrap();
+        parameter["schema"]["pattern"].as_str().unwrap().to_owned()
+    }
+
+    fn export_parameter_pattern(name: &str) -> String {
+        parameter_pattern("/v1/exports/auditrecords", name)
+    }
+
+    #[test]
+    fn the_served_document_lists_the_time_zones_the_export_accepts() {
+        let served: Value = serde_json::from_str(&super::SERVED_OPENAPI).unwrap();
+        let parameters = served["paths"]["/v1/exports/auditrecords"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let tz = parameters.iter().find(|p| p["name"] == "tz").unwrap();
+        let zones = tz["schema"]["enum"].as_array().unwrap();
+        assert!(zones.iter().any(|z| z == "Europe/Rome"), "{zones:?}");
+        for zone in zones {
+            let name = zone.as_str().unwrap();
+            assert!(jiff::tz::TimeZone::get(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_period_parameters_say_the_same_on_every_operation() {
+        let pattern = parameter_pattern("/v1/auditrecords", "startDate");
+        for (path, name) in [
+            ("/v1/auditrecords", "endDate"),
+            ("/v1/exports/auditrecords", "startDate"),
+            ("/v1/exports/auditrecords", "endDate"),
+        ] {
+            assert_eq!(parameter_pattern(path, name), pattern, "{path} {name}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn every_period_date_the_document_allows_is_read(
+            text in matching(&parameter_pattern("/v1/auditrecords", "startDate"))
+        ) {
+            prop_assert!(QueryDate::parse(&text).is_ok(), "{text}: {:?}", QueryDate::parse(&text));
+        }
+
+        #[test]
+        fn every_export_language_the_document_allows_is_read(
+            tag in matching(&export_parameter_pattern("lang"))
+        ) {
+            prop_assert!(actlog_domain::catalog::Lang::from_tag(&tag).is_some(), "{tag:?}");
+        }
+
+        #[test]
+        fn every_operation_date_the_document_allows_is_stored(
+            text in matching(
+                document()["components"]["schemas"]["AuditRecord"]["properties"]["operationDate"]
+                    ["pattern"].as_str().unwrap()
+            )
+        ) {
+            let parsed = OperationDate::parse_rfc3339(&text);
+            prop_assert!(parsed.is_ok(), "{text}: {parsed:?}");
+        }
     }
 }

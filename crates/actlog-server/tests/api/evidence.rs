@@ -152,6 +152,16 @@ async fn proofs_are_partner_bound_read_scoped_and_explain_bad_parameters() {
         ("/v1/consistency", StatusCode::BAD_REQUEST),
         ("/v1/consistency?from=-1", StatusCode::BAD_REQUEST),
         ("/v1/consistency?from=9", StatusCode::NOT_FOUND),
+        // Beyond what the document's maximum allows.
+        (
+            "/v1/consistency?from=18446744073709551616",
+            StatusCode::BAD_REQUEST,
+        ),
+        // No such proof: a tree the record is not in, a size the log has not reached, a tree
+        // that would have shrunk.
+        ("/v1/consistency?from=2&to=1", StatusCode::NOT_FOUND),
+        ("/v1/auditrecords/b/proof?treeSize=1", StatusCode::NOT_FOUND),
+        ("/v1/consistency?from=3", StatusCode::NOT_FOUND),
     ] {
         let reply = app.get(uri, &reader).await;
         assert_eq!(reply.status, status, "{uri}: {}", text(&reply));

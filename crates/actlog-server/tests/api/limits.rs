@@ -560,7 +560,7 @@ async fn a_31_mib_customer_name_is_refused_naming_the_field() {
     assert_eq!(error["index"], 1);
     let message = error["message"].as_str().unwrap();
     assert!(
-        message.starts_with("customerName is longer than 4096 bytes"),
+        message.starts_with("customerName is longer than 4096 characters"),
         "{message}"
     );
     let stored = app
