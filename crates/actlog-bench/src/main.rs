@@ -23,6 +23,7 @@ mod backend;
 mod clients;
 mod export;
 mod ingest;
+mod memory;
 mod postgres;
 mod query;
 mod report;

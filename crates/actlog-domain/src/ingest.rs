@@ -419,8 +419,12 @@ fn validate(
         attributes: Attributes::audit_record(),
         extensions: Extensions {
             members: bounded_members(input.unknown)?,
-            attributes: readable_attributes(bounded_raw("attributes", input.attributes)?)?
-                .filter(|raw| !plain_attributes(raw)),
+            attributes: match input.attributes {
+                // What actlog and Partner Center write, byte for byte: nothing to keep.
+                Some(raw) if raw.get() == r#"{"objectType":"AuditRecord"}"# => None,
+                other => readable_attributes(bounded_raw("attributes", other)?)?
+                    .filter(|raw| !plain_attributes(raw)),
+            },
             customized_data: input.customized_data.filter(has_more_members),
         },
     })

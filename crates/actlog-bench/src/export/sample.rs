@@ -64,8 +64,8 @@ pub async fn in_process(
     let options = ExportOptions::new(format, Lang::En, TimeZone::UTC, period);
     let file = File::create(out)?;
     let writer = file.try_clone()?;
-    let reset = reset_peak();
-    let base_kib = status_kib("VmRSS:");
+    let reset = crate::memory::reset_peak();
+    let base_kib = crate::memory::status_kib("VmRSS:");
     let started = Instant::now();
     let summary =
         actlog_app::export::run(store.as_ref(), partner, query, options, writer, |_| {}).await?;
@@ -79,7 +79,7 @@ pub async fn in_process(
         seconds,
         bytes,
         synced: Some(synced),
-        peak_kib: status_kib("VmHWM:").filter(|_| reset),
+        peak_kib: crate::memory::status_kib("VmHWM:").filter(|_| reset),
         base_kib,
     })
 }
@@ -174,19 +174,4 @@ pub fn print_sample(run: usize, name: &str, sample: &Sample) {
         sample.rate(),
         sample.bytes as f64 / 1e6
     );
-}
-
-/// Resets this process's peak resident memory (VmHWM) to its current size; whether it could.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-/// A memory figure of this process from `/proc/self/status` (`VmHWM:` the peak since start or
-/// the last [`reset_peak`], `VmRSS:` now), in KiB.
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

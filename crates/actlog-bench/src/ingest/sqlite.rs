@@ -26,12 +26,19 @@ pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::R
     );
 
     let running = server::start(store(&dir.path().join("http.db"))?, partner).await?;
-    let http = clients::batches(&[&running], rows, BATCH_CLIENTS).await?;
+    let (http, grown) =
+        crate::memory::growth_mib(clients::batches(&[&running], rows, BATCH_CLIENTS)).await;
+    let http = http?;
     println!(
         "actlog HTTP, batches of 1,000, 2 clients:        {:>9.0} records/s  = {:.2}x sqlite3 .import",
         http,
         http / shell
     );
+    if let Some(grown) = grown {
+        println!(
+            "  the server's memory grew by {grown:.0} MiB during the batches (its peak less what this process held before)"
+        );
+    }
 
     let fsyncs = super::fsync_rate(dir.path())?;
     let running = server::start(store(&dir.path().join("single.db"))?, partner).await?;
@@ -45,7 +52,7 @@ pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::R
         single,
         single / fsyncs
     );
-    Ok(vec![
+    let mut figures = vec![
         Figure {
             bench: "ingest",
             name: "HTTP batches of 1,000, durable",
@@ -62,7 +69,16 @@ pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::R
             reference: Some(("fsyncs/s (4 KiB writes)", fsyncs)),
             target: Some(3.0),
         },
-    ])
+    ];
+    figures.extend(grown.map(|grown| Figure {
+        bench: "ingest",
+        name: "server memory growth during the batches",
+        value: grown,
+        unit: "MiB",
+        reference: None,
+        target: None,
+    }));
+    Ok(figures)
 }
 
 fn store(path: &Path) -> anyhow::Result<Arc<dyn Store>> {
