@@ -15,6 +15,9 @@
 //!   export, above all) is cut off: the socket is reset, which frees its slot here and the
 //!   kernel's buffers, instead of holding both for as long as the client likes.
 //! - With TLS ([`crate::tls`]), the handshake must be done within the header timeout too.
+//! - A connection the server closes (a body refused before it was read, say) is closed
+//!   lingering: its sending side first, then what the client still sends is read and discarded
+//!   for a moment, so the client reads its answer instead of a reset.
 //! - Accept errors (out of file descriptors, say) pause the loop briefly instead of spinning.
 //! - On shutdown the listener is closed, idle connections end, requests in flight finish
 //!   within [`Limits::shutdown_grace`]; connections still busy then are closed.
@@ -54,6 +57,10 @@ const EVICTION_WAIT: Duration = Duration::from_millis(200);
 /// How long a connection asked to close may take to do so by itself, when no request of it is
 /// in flight (time for the last response to be flushed).
 const LINGER: Duration = Duration::from_millis(20);
+/// How long a connection the server closes goes on reading (and discarding) what its client
+/// still sends, at most, and how much of it: see [`SendTimed::poll_shutdown`].
+const LINGERING_CLOSE: Duration = Duration::from_secs(2);
+const LINGERING_CLOSE_BYTES: usize = 64 << 20;
 
 /// What the accept loop holds connections to, and counts them in.
 #[derive(Debug, Clone)]
@@ -503,6 +510,14 @@ struct SendTimed {
     timeout: Duration,
     /// When the write waiting now gives up; `None` while writes go through.
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The lingering close under way, once the server has shut its sending side.
+    closing: Option<Closing>,
+}
+
+/// A lingering close: how long it may go on, and what it has discarded.
+struct Closing {
+    until: Pin<Box<tokio::time::Sleep>>,
+    discarded: usize,
 }
 
 impl SendTimed {
@@ -511,6 +526,7 @@ impl SendTimed {
             stream,
             timeout,
             deadline: None,
+            closing: None,
         }
     }
 
@@ -583,7 +599,42 @@ impl AsyncWrite for SendTimed {
         self.timed(cx, poll)
     }
 
+    /// Shuts the sending side, then reads and discards what the client still sends until it
+    /// closes its side too, for at most [`LINGERING_CLOSE`] and [`LINGERING_CLOSE_BYTES`].
+    ///
+    /// Closing a socket with unread data resets the connection: a client still sending a body
+    /// the server answered early (413, 429) sees its writes fail, and clients that send the
+    /// whole body before they read give up there, with the answer unread.
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        let this = &mut *self;
+        if this.closing.is_none() {
+            std::task::ready!(Pin::new(&mut this.stream).poll_shutdown(cx))?;
+            this.closing = Some(Closing {
+                until: Box::pin(tokio::time::sleep(LINGERING_CLOSE)),
+                discarded: 0,
+            });
+        }
+        let closing = this.closing.as_mut().expect("set above");
+        let mut scratch = [0; 16 << 10];
+        loop {
+            let mut buf = tokio::io::ReadBuf::new(&mut scratch);
+            match Pin::new(&mut this.stream).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => {
+                    closing.discarded += buf.filled().len();
+                    if closing.discarded > LINGERING_CLOSE_BYTES {
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+                // The client is gone: nothing to wait for.
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Pending => {
+                    return match closing.until.as_mut().poll(cx) {
+                        Poll::Ready(()) => Poll::Ready(Ok(())),
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+            }
+        }
     }
 }

@@ -512,6 +512,40 @@ async fn stalled_uploads_of_one_partner_hold_at_most_its_share_of_the_byte_budge
     assert_eq!(posted.status, 201, "{posted:?}");
 }
 
+/// A body refused before it was read (past the partner's share: 429) closed the connection with
+/// the client still sending, and the reset that made failed the client's writes, so that
+/// clients which send the whole body before reading (reqwest among them) lost the answer: the
+/// server now closes lingering, and the client sends its body and reads the 429.
+#[tokio::test]
+async fn a_body_refused_while_it_still_arrives_reaches_its_client_as_an_answer() {
+    let size = 8 << 20;
+    let server = Server::start(Limits {
+        max_body_bytes: size,
+        max_body_bytes_in_flight: 2 * size,
+        ingest_share_percent: 50,
+        body_timeout: Duration::from_secs(10),
+        ..Limits::default()
+    })
+    .await;
+    let key = server.key("p1").await;
+    // Bytes are held as they arrive: this upload holds all but 16 KiB of the partner's share.
+    let _holding = server.stalled_post(&key, size, size - (16 << 10)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut stream = server.connect().await;
+    stream
+        .write_all(post_head(&key, size).as_bytes())
+        .await
+        .unwrap();
+    // The client sends its whole body before it reads, as many do; writing fails once a
+    // reset arrives.
+    let sent = stream.write_all(&vec![b' '; size]).await;
+    let answer = timeout(Duration::from_secs(5), read_answer(&mut stream)).await;
+    let answer = answer.expect("answered in time");
+    assert!(sent.is_ok(), "the body could not be sent: {sent:?}");
+    assert_eq!(answer.map(|a| a.status), Some(429));
+    assert!(closed_within(&mut stream, Duration::from_secs(1)).await);
+}
+
 /// `/healthz` said 200 throughout while ingest was saturated; `/readyz` says what is wrong
 /// (here: stalled uploads hold the byte budget) and is ready again once they are gone.
 #[tokio::test]
