@@ -1,12 +1,16 @@
 //! First-page latency of the default one-month view on the demo partner, as a client on
 //! loopback sees it (an upper bound of the server's own time), on either backend: the views
-//! and their requests are the same, only the store under the server differs.
+//! and their requests are the same, only the store under the server differs. Then the pages a
+//! signed-in user opens: the activity log (its HTML size too), a free-text search of it, and
+//! the busiest customer's Subscriptions page.
 
 use actlog_server::web::url::encode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actlog_domain::OperationDate;
 use actlog_domain::query::{Query, Window};
+
+use anyhow::Context;
 
 use crate::backend::{Backend, Database};
 use crate::rows::RowSpec;
@@ -103,14 +107,123 @@ pub async fn run(
                     String::from_utf8_lossy(&body)
                 );
             }
-            times.sort_by(f64::total_cmp);
-            let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
-            println!(
-                "{name:<34} size {size:>3}: p50 {:>6.2} ms  p99 {:>6.2} ms",
-                pct(0.50),
-                pct(0.99)
-            );
+            let (p50, p99) = percentiles(&mut times);
+            println!("{name:<34} size {size:>3}: p50 {p50:>6.2} ms  p99 {p99:>6.2} ms");
         }
     }
+    pages(&running, &customer, requests).await
+}
+
+/// The median and the 99th percentile of `times`.
+fn percentiles(times: &mut [f64]) -> (f64, f64) {
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    (pct(0.50), pct(0.99))
+}
+
+/// Most time one page view is measured for: a slow one gets fewer requests.
+const PAGE_BUDGET: Duration = Duration::from_secs(60);
+
+/// The pages as a signed-in user opens them, each `requests` times (or for [`PAGE_BUDGET`]).
+async fn pages(running: &server::Running, customer: &str, requests: usize) -> anyhow::Result<()> {
+    let session = sign_in(running).await?;
+    let customer_path = format!("/customers/{}/subscriptions", encode(customer));
+    let views = [
+        ("activity log, default month", "/activity-log".to_owned()),
+        (
+            "search, the busiest customer's id",
+            format!("/activity-log?q={}", encode(customer)),
+        ),
+        (
+            "search, text found nowhere",
+            "/activity-log?q=no-such-text-anywhere".to_owned(),
+        ),
+        ("Subscriptions, busiest customer", customer_path),
+    ];
+    println!(
+        "pages, signed in ({requests} requests or {PAGE_BUDGET:?} each; HTML before compression):"
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    for (name, path) in views {
+        let url = format!("{}{path}", running.url);
+        let (mut times, mut size) = (Vec::with_capacity(requests), 0);
+        let started_all = Instant::now();
+        while times.len() < requests && started_all.elapsed() < PAGE_BUDGET {
+            let started = Instant::now();
+            let reply = client.get(&url).header("cookie", &session).send().await?;
+            let status = reply.status();
+            let body = reply.bytes().await?;
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+            anyhow::ensure!(status.is_success(), "{path}: {status}");
+            size = body.len();
+        }
+        let n = times.len();
+        let (p50, p99) = percentiles(&mut times);
+        println!(
+            "{name:<34} {n:>4} requests: p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  {:>6.1} KB",
+            size as f64 / 1e3
+        );
+    }
     Ok(())
+}
+
+/// A new user of the partner who may read the log, signed in through the form: the session's
+/// cookie header.
+async fn sign_in(running: &server::Running) -> anyhow::Result<String> {
+    let partner = &running.partner;
+    let policy = actlog_domain::roles::AccessPolicy::default();
+    let role = actlog_domain::roles::Role::ALL
+        .into_iter()
+        .find(|r| policy.may_view_log(&[*r]))
+        .expect("a role that may view the log");
+    let password = uuid::Uuid::new_v4().to_string();
+    // A new address each run: a kept store may hold the last run's user.
+    let email = format!("bench-{}@bench.example", uuid::Uuid::new_v4().simple());
+    running
+        .store
+        .add_user(actlog_store::NewUser {
+            partner_id: partner.clone(),
+            email: email.clone(),
+            password_hash: actlog_app::password::hash(password.clone()).await,
+            roles: vec![role],
+        })
+        .await?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let form = client
+        .get(format!("{}/sign-in", running.url))
+        .send()
+        .await?;
+    let csrf = cookie(form.headers(), "actlog_csrf").context("the sign-in form's CSRF cookie")?;
+    let body = format!(
+        "email={}&password={}&csrf={csrf}&next=%2F",
+        encode(&email),
+        encode(&password)
+    );
+    let signed = client
+        .post(format!("{}/sign-in", running.url))
+        .header("cookie", format!("actlog_csrf={csrf}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?;
+    let session = cookie(signed.headers(), "actlog_session")
+        .with_context(|| format!("signing in answered {}", signed.status()))?;
+    Ok(format!("actlog_session={session}"))
+}
+
+/// The value `Set-Cookie` gives cookie `name`.
+fn cookie(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let pair = v.split(';').next()?;
+            let (n, value) = pair.split_once('=')?;
+            (n == name).then(|| value.to_owned())
+        })
 }

@@ -13,6 +13,8 @@ use actlog_store::{Scopes, Store};
 pub struct Running {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// The partner served.
+    pub partner: String,
     /// A read-write API key of the partner.
     pub key: String,
     pub store: Arc<dyn Store>,
@@ -25,11 +27,11 @@ pub async fn start(store: Arc<dyn Store>, partner: &str) -> anyhow::Result<Runni
         write: true,
     };
     let (_, key) = actlog_app::keys::create(store.as_ref(), partner, scopes, "bench").await?;
-    serve(store, key).await
+    serve(store, partner, key).await
 }
 
-/// A server on `store`, whose database already holds `key`.
-pub async fn serve(store: Arc<dyn Store>, key: String) -> anyhow::Result<Running> {
+/// A server on `store`, whose database already holds `key`, a key of `partner`'s.
+pub async fn serve(store: Arc<dyn Store>, partner: &str, key: String) -> anyhow::Result<Running> {
     let state = AppState::new(
         store.clone(),
         Arc::new(SystemClock),
@@ -43,5 +45,10 @@ pub async fn serve(store: Arc<dyn Store>, key: String) -> anyhow::Result<Running
         state,
         std::future::pending(),
     ));
-    Ok(Running { url, key, store })
+    Ok(Running {
+        url,
+        partner: partner.to_owned(),
+        key,
+        store,
+    })
 }

@@ -44,7 +44,7 @@ async fn load(
     for _ in 1..servers {
         let key = running[0].key.clone();
         let store = Arc::new(postgres::open(db.url()).await?);
-        running.push(server::serve(store, key).await?);
+        running.push(server::serve(store, partner, key).await?);
     }
     let targets: Vec<&server::Running> = running.iter().collect();
     let rate = clients::batches(&targets, rows, clients).await?;
