@@ -1,5 +1,6 @@
-//! `all`: the ingest and export benchmarks on every row shape (demo, compact, large), on
-//! SQLite and optionally PostgreSQL, each figure beside its reference. It prints every figure
+//! `all`: the ingest and export benchmarks on every row shape (demo, compact, large), then the
+//! query benchmark (API first pages and signed-in pages on compact rows), on SQLite and
+//! optionally PostgreSQL, each figure beside its reference or its bound. It prints every figure
 //! and ratio as it goes and as one table at the end, and writes them to a JSON file (rewritten
 //! after each benchmark, so an interrupted run keeps what it measured).
 //!
@@ -13,7 +14,7 @@ use anyhow::bail;
 use crate::backend::Backend;
 use crate::report::{self, Measured};
 use crate::rows::{RowSpec, Shape};
-use crate::{export, ingest};
+use crate::{export, ingest, query};
 
 /// Sizes and backends of an `all` run.
 #[derive(Debug, Clone)]
@@ -26,6 +27,10 @@ pub struct Plan {
     pub seconds: u64,
     /// Export runs per side.
     pub runs: usize,
+    /// Records of the query benchmark's partner.
+    pub query_records: usize,
+    /// Where the query benchmark's SQLite store is kept (and reused).
+    pub query_database: Option<PathBuf>,
     /// Also on PostgreSQL.
     pub postgres: bool,
 }
@@ -39,6 +44,9 @@ impl Plan {
         backends
     }
 }
+
+/// Requests per query view.
+const QUERY_REQUESTS: usize = 300;
 
 pub async fn run(plan: &Plan, out: &Path) -> anyhow::Result<()> {
     check_tools(plan)?;
@@ -63,6 +71,15 @@ pub async fn run(plan: &Plan, out: &Path) -> anyhow::Result<()> {
             keep(&mut all, &spec, backend, figures);
             write(out, &all, &command)?;
         }
+        let spec = RowSpec::new(plan.query_records, Shape::Compact, 300);
+        println!("\n== query, {backend:?}, {} ==", spec.describe());
+        let kept = match backend {
+            Backend::Sqlite => plan.query_database.as_deref().map(Path::to_string_lossy),
+            Backend::Postgres => None,
+        };
+        let figures = query::run(&spec, QUERY_REQUESTS, backend, kept.as_deref()).await?;
+        keep(&mut all, &spec, backend, figures);
+        write(out, &all, &command)?;
     }
     report::print(&all);
     println!("figures written to {}", out.display());

@@ -165,22 +165,24 @@ async fn compare(
     );
     let mut figures = vec![Figure {
         bench: "export",
-        name: "CSV, in-process (best run)",
+        name: "CSV, in-process (best run)".into(),
         value: best_actlog,
         unit: "rows/s",
         reference: Some((c.reference, best_reference)),
         target: Some(c.target),
+        at_most: None,
     }];
     if options.xlsx {
         let xlsx = in_process(c.store, c.partner, &c.period.query, Format::Xlsx, &out).await?;
         print_sample(1, "actlog export (in-process), XLSX", &xlsx);
         figures.push(Figure {
             bench: "export",
-            name: "XLSX, in-process",
+            name: "XLSX, in-process".into(),
             value: xlsx.rate(),
             unit: "rows/s",
             reference: None,
             target: None,
+            at_most: None,
         });
     }
     Ok(figures)

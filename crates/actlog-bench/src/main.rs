@@ -15,8 +15,8 @@
 //! `postgres` holds the PostgreSQL side's tools (`psql`, `pg_test_fsync`); `server` runs
 //! actlog in this process and `clients` loads it over HTTP. One module per benchmark
 //! (`ingest`, `query`, `export`, `servers`), with one submodule per backend where the
-//! reference differs; `all` runs ingest and export on every row shape and `report` collects
-//! their figures. See the crate's README for what each compares.
+//! reference differs; `all` runs ingest and export on every row shape, then the query
+//! benchmark, and `report` collects their figures. See the crate's README for what each compares.
 
 mod all;
 mod backend;
@@ -130,6 +130,13 @@ enum Bench {
         /// Export runs per side.
         #[arg(long, default_value_t = 2)]
         runs: usize,
+        /// Records of the partner the query benchmark's pages are measured on (compact rows).
+        #[arg(long, default_value_t = 1_000_000)]
+        query_records: usize,
+        /// Keep the query benchmark's SQLite store here, and reuse it if it exists (a
+        /// 10-million-record partner is seeded once).
+        #[arg(long, value_name = "PATH")]
+        query_database: Option<PathBuf>,
         /// Also measure on PostgreSQL (needs psql and a server at ACTLOG_TEST_POSTGRES).
         #[arg(long)]
         postgres: bool,
@@ -171,7 +178,9 @@ async fn main() -> anyhow::Result<()> {
             rows,
         } => {
             let spec = rows.spec(records, Shape::Demo);
-            query::run(&spec, requests, backend, database.as_deref()).await
+            query::run(&spec, requests, backend, database.as_deref())
+                .await
+                .map(drop)
         }
         Bench::Load(load) => clients::load(load).await,
         Bench::Servers {
@@ -201,6 +210,8 @@ async fn main() -> anyhow::Result<()> {
             export_records,
             seconds,
             runs,
+            query_records,
+            query_database,
             postgres,
             out,
         } => {
@@ -209,6 +220,8 @@ async fn main() -> anyhow::Result<()> {
                 export_records,
                 seconds,
                 runs,
+                query_records,
+                query_database,
                 postgres,
             };
             all::run(&plan, &out).await

@@ -9,10 +9,10 @@ use crate::rows::Shape;
 /// One measured figure and the reference it is compared with in the same run.
 #[derive(Debug, Clone)]
 pub struct Figure {
-    /// The benchmark: `ingest`, `export`.
+    /// The benchmark: `ingest`, `export`, `query`.
     pub bench: &'static str,
     /// What was measured, e.g. "HTTP batches of 1,000".
-    pub name: &'static str,
+    pub name: String,
     /// actlog's figure.
     pub value: f64,
     /// Its unit, e.g. "records/s".
@@ -21,12 +21,24 @@ pub struct Figure {
     pub reference: Option<(&'static str, f64)>,
     /// The ratio PRODUCT §8 asks for at least.
     pub target: Option<f64>,
+    /// The most the figure may be (a latency, a size), when it has a bound of its own.
+    pub at_most: Option<f64>,
 }
 
 impl Figure {
     /// actlog's figure over the reference's.
     pub fn ratio(&self) -> Option<f64> {
         self.reference.map(|(_, r)| self.value / r)
+    }
+
+    /// Whether the figure meets its target ratio and its bound (`None`: it has neither).
+    pub fn met(&self) -> Option<bool> {
+        let ratio = self.ratio().zip(self.target).map(|(r, t)| r >= t);
+        let bound = self.at_most.map(|most| self.value <= most);
+        match (ratio, bound) {
+            (None, None) => None,
+            (ratio, bound) => Some(ratio.unwrap_or(true) && bound.unwrap_or(true)),
+        }
     }
 }
 
@@ -55,7 +67,8 @@ impl Measured {
             "reference_value": f.reference.map(|(_, v)| v),
             "ratio": f.ratio(),
             "target": f.target,
-            "met": f.ratio().zip(f.target).map(|(r, t)| r >= t),
+            "at_most": f.at_most,
+            "met": f.met(),
         })
     }
 }
@@ -75,8 +88,12 @@ pub fn print(all: &[Measured]) {
             ),
             _ => String::new(),
         };
+        let bound = f.at_most.map_or(String::new(), |most| {
+            let met = if f.value <= most { "met" } else { "NOT met" };
+            format!(" (asks ≤ {most} {}, {met})", f.unit)
+        });
         println!(
-            "{:<8} {:<7} {:<8} {:<36} {:>10.0} {}{versus}",
+            "{:<8} {:<7} {:<8} {:<40} {:>10.1} {}{versus}{bound}",
             f.bench,
             format!("{:?}", m.backend).to_lowercase(),
             format!("{:?}", m.shape).to_lowercase(),

@@ -62,19 +62,21 @@ pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::R
     Ok(vec![
         Figure {
             bench: "ingest",
-            name: "HTTP batches of 1,000, durable",
+            name: "HTTP batches of 1,000, durable".into(),
             value: http,
             unit: "records/s",
             reference: Some(("psql \\copy", copy)),
             target: Some(0.8),
+            at_most: None,
         },
         Figure {
             bench: "ingest",
-            name: "64 clients x 1 record",
+            name: "64 clients x 1 record".into(),
             value: single,
             unit: "records/s",
             reference: Some(("fdatasyncs/s", fsyncs)),
             target: Some(3.0),
+            at_most: None,
         },
     ])
 }

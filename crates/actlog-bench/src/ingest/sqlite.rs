@@ -55,28 +55,31 @@ pub async fn run(partner: &str, rows: &[AuditRecord], seconds: u64) -> anyhow::R
     let mut figures = vec![
         Figure {
             bench: "ingest",
-            name: "HTTP batches of 1,000, durable",
+            name: "HTTP batches of 1,000, durable".into(),
             value: http,
             unit: "records/s",
             reference: Some(("sqlite3 .import", shell)),
             target: Some(1.5),
+            at_most: None,
         },
         Figure {
             bench: "ingest",
-            name: "64 clients x 1 record",
+            name: "64 clients x 1 record".into(),
             value: single,
             unit: "records/s",
             reference: Some(("fsyncs/s (4 KiB writes)", fsyncs)),
             target: Some(3.0),
+            at_most: None,
         },
     ];
     figures.extend(grown.map(|grown| Figure {
         bench: "ingest",
-        name: "server memory growth during the batches",
+        name: "server memory growth during the batches".into(),
         value: grown,
         unit: "MiB",
         reference: None,
         target: None,
+        at_most: None,
     }));
     Ok(figures)
 }
