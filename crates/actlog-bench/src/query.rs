@@ -158,6 +158,10 @@ async fn pages(
 ) -> anyhow::Result<Vec<Figure>> {
     let session = sign_in(running).await?;
     let customer_path = format!("/customers/{}/subscriptions", encode(customer));
+    let details_path = format!(
+        "/activity-log/details?id={}",
+        encode(&newest_id(running).await?)
+    );
     // With the p99 bound asked for at 10 million records.
     let views = [
         (
@@ -176,6 +180,7 @@ async fn pages(
             250.0,
         ),
         ("Subscriptions, busiest customer", customer_path, 25.0),
+        ("a row's details, on expand", details_path, 100.0),
     ];
     let mut figures = Vec::new();
     println!(
@@ -217,6 +222,23 @@ async fn pages(
         }
     }
     Ok(figures)
+}
+
+/// The id of the partner's newest record, through the API.
+async fn newest_id(running: &server::Running) -> anyhow::Result<String> {
+    let body = reqwest::Client::new()
+        .get(format!("{}/v1/auditrecords?size=1", running.url))
+        .header("authorization", format!("Bearer {}", running.key))
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    let page: serde_json::Value = serde_json::from_slice(&body)?;
+    page["items"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("the API's first page has no record")
 }
 
 /// A new user of the partner who may read the log, signed in through the form: the session's
