@@ -279,7 +279,7 @@ fn details(
     let (mut customized, fields, optional) = match operation {
         "update_subscription" | "upgrade_subscription" | "convert_trial_subscription" => {
             let (offer_id, offer) = OFFERS[rng.below(OFFERS.len() as u64) as usize];
-            let (id, quantity) = (rng.guid(), 1 + rng.below(120));
+            let (id, quantity) = (subscription_id(rng, customer), 1 + rng.below(120));
             (
                 vec![
                     kv("SubscriptionId", id.clone()),
@@ -427,6 +427,17 @@ fn json(text: &str) -> String {
 
 /// splitmix64: small, fast, and the same on every machine.
 struct Rng(u64);
+
+/// One of `customer`'s subscriptions: each customer has a pool of its own (1 to 400, fixed by
+/// its id), and its subscription changes speak of them again and again, as a real customer's
+/// do, so the busiest customers have several pages of them.
+fn subscription_id(rng: &mut Rng, customer: &DemoCustomer) -> String {
+    let seed = customer.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let pool = 1 + seed % 400;
+    Rng(seed ^ rng.below(pool)).guid()
+}
 
 impl Rng {
     fn next(&mut self) -> u64 {

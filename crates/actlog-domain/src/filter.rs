@@ -317,6 +317,15 @@ impl Filter {
         }
     }
 
+    /// Whether some condition of it tests a record's text by substring (free text, or any
+    /// field's `substring`): what no index serves, so that each record it is tried on is read.
+    pub fn reads_text(&self) -> bool {
+        match self {
+            Filter::Condition(c) => c.field == Field::Text || c.operator == Operator::Substring,
+            Filter::And(parts) | Filter::Or(parts) => parts.iter().any(Filter::reads_text),
+        }
+    }
+
     /// The filter in its canonical JSON form, which [`Filter::parse`] reads back.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("filters always serialize")

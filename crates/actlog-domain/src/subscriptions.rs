@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::details::{member, text_member};
@@ -91,7 +92,7 @@ impl SubscriptionBook {
         }
     }
 
-    /// The subscriptions, by product name then id.
+    /// The subscriptions, in the page's order.
     pub fn into_list(self) -> Vec<KnownSubscription> {
         let mut list: Vec<KnownSubscription> = self.by_id.into_values().collect();
         sort_for_page(&mut list);
@@ -99,12 +100,38 @@ impl SubscriptionBook {
     }
 }
 
-/// The page's order: by product name, then id.
+/// The page's order: by product name (its lowercase, [`product_sort`]), then by the key the
+/// subscription is kept under (its id ASCII-lowercased, unique per customer). Strings compare
+/// as bytes, as SQLite's `BINARY` and PostgreSQL's `COLLATE "C"` compare them, so a store can
+/// read a page of it from an index.
 fn sort_for_page(list: &mut [KnownSubscription]) {
-    list.sort_by(|a, b| {
-        let name = |s: &KnownSubscription| s.product.clone().unwrap_or_default().to_lowercase();
-        name(a).cmp(&name(b)).then_with(|| a.id.cmp(&b.id))
-    });
+    list.sort_by_cached_key(KnownSubscription::position);
+}
+
+/// The first part of a subscription's place in the page's order: its product name lowercased
+/// (Unicode), empty when none is known.
+pub fn product_sort(product: Option<&str>) -> String {
+    product.map(str::to_lowercase).unwrap_or_default()
+}
+
+/// A place in a Subscriptions page's order: the page after it begins with the next
+/// subscription. What a link to the next page carries.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SubscriptionsAfter {
+    /// [`product_sort`] of the subscription's product.
+    pub product: String,
+    /// The subscription's id ASCII-lowercased.
+    pub subscription: String,
+}
+
+impl KnownSubscription {
+    /// Where it stands in the page's order.
+    pub fn position(&self) -> SubscriptionsAfter {
+        SubscriptionsAfter {
+            product: product_sort(self.product.as_deref()),
+            subscription: self.id.to_ascii_lowercase(),
+        }
+    }
 }
 
 fn object(value: Option<&str>) -> Option<Map<String, Value>> {

@@ -43,6 +43,7 @@ use std::time::Duration;
 use actlog_domain::AuditRecord;
 use actlog_domain::OperationDate;
 use actlog_domain::query::{PageRequest, Query};
+use actlog_domain::subscriptions::SubscriptionsAfter;
 use actlog_domain::subscriptions::state::CustomerSubscriptions;
 use actlog_store::{
     AppendError, AppendReport, BatchStream, Page, RecordReader, RecordStream, RecordWriter,
@@ -307,11 +308,13 @@ impl RecordReader for PgStore {
         &self,
         partner: &str,
         customer_id: &str,
+        after: Option<&SubscriptionsAfter>,
+        size: usize,
     ) -> Result<Option<CustomerSubscriptions>, StoreError> {
         let client = self.reader().await?;
         let found = async {
             match self.partners.find(&client, partner).await? {
-                Some(key) => subscriptions::read(&*client, key, customer_id).await,
+                Some(key) => subscriptions::read(&*client, key, customer_id, after, size).await,
                 None => Ok(None),
             }
         }

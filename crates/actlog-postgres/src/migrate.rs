@@ -50,6 +50,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0006_byte_keys",
         sql: include_str!("../migrations/0006_byte_keys.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_subscription_pages",
+        sql: include_str!("../migrations/0007_subscription_pages.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold ("actlog" in ASCII).

@@ -1,14 +1,18 @@
 //! The Subscriptions page's projection in PostgreSQL (`actlog_store::subscriptions`): merged
 //! in the appending transaction, under the partner's log lock, from the changes of the records
-//! it stores (one upsert per table, from arrays, pipelined with the `COMMIT`); read by the
-//! page in one statement; built when the store opens for records stored before it existed.
+//! it stores (one statement, from arrays, pipelined with the `COMMIT`); read by the page in
+//! one statement, a page at a time; built when the store opens for records stored before it existed.
 
 use actlog_domain::OperationDate;
+use actlog_domain::subscriptions::SubscriptionsAfter;
 use actlog_domain::subscriptions::state::{
     Changes, CustomerState, CustomerSubscriptions, Stated, SubscriptionState, customer_key,
 };
 use actlog_store::StoreError;
-use actlog_store::subscriptions::{CUSTOMER_MERGE, SUBSCRIPTION_COLUMNS, subscription_merge};
+use actlog_store::subscriptions::{
+    self as store_subscriptions, CUSTOMER_MERGE, PAGE_ORDER, SUBSCRIPTION_COLUMNS,
+    subscription_merge,
+};
 use deadpool_postgres::GenericClient;
 use futures::StreamExt;
 use tokio_postgres::Row;
@@ -21,38 +25,45 @@ use crate::rows;
 /// Most customer and subscription states a build holds before writing them.
 const BUILD_STEP: usize = 65_536;
 
-fn customers_sql() -> String {
+/// One statement merges a batch's changes: the subscriptions' upsert, and the customers'
+/// with each one's count grown by the subscriptions no row existed for. Every part of it
+/// reads the snapshot the statement began with, so `fresh` sees the table before `merged`
+/// writes (and appends to one partner wait for each other on its log lock).
+fn merge_sql() -> String {
     format!(
-        "INSERT INTO subscription_customers AS c (partner, customer, name, name_at, oldest) \
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
-         ON CONFLICT (partner, customer) DO UPDATE SET {CUSTOMER_MERGE}"
-    )
-}
-
-fn subscriptions_sql() -> String {
-    format!(
-        "INSERT INTO subscriptions AS s (partner, customer, subscription, {SUBSCRIPTION_COLUMNS}) \
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], \
-           $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], \
-           $13::bigint[], $14::bigint[], $15::bigint[]) \
-         ON CONFLICT (partner, customer, subscription) DO UPDATE SET {}",
+        "WITH given AS ( \
+           SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], \
+             $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], \
+             $13::bigint[], $14::bigint[], $15::bigint[], $16::text[]) \
+           AS g (customer, subscription, {SUBSCRIPTION_COLUMNS})), \
+         fresh AS ( \
+           SELECT g.customer, count(*) AS n FROM given g \
+           WHERE NOT EXISTS (SELECT 1 FROM subscriptions s \
+             WHERE s.partner = $1 AND s.customer = g.customer AND s.subscription = g.subscription) \
+           GROUP BY g.customer), \
+         merged AS ( \
+           INSERT INTO subscriptions AS s (partner, customer, subscription, {SUBSCRIPTION_COLUMNS}) \
+           SELECT $1, g.* FROM given g \
+           ON CONFLICT (partner, customer, subscription) DO UPDATE SET {}) \
+         INSERT INTO subscription_customers AS c \
+           (partner, customer, name, name_at, oldest, subscriptions) \
+         SELECT $1, u.customer, u.name, u.name_at, u.oldest, coalesce(f.n, 0) \
+         FROM unnest($17::text[], $18::text[], $19::bigint[], $20::bigint[]) \
+           AS u (customer, name, name_at, oldest) \
+         LEFT JOIN fresh f ON f.customer = u.customer \
+         ON CONFLICT (partner, customer) DO UPDATE SET {CUSTOMER_MERGE}",
         subscription_merge()
     )
 }
 
-/// The statements [`Writes::write`] runs, prepared beforehand (see `LogWrites::write`).
+/// The statement [`write`] runs, prepared beforehand (see `LogWrites::write`).
 pub(crate) struct Statements {
-    customers: tokio_postgres::Statement,
-    subscriptions: tokio_postgres::Statement,
+    merge: tokio_postgres::Statement,
 }
 
 pub(crate) async fn statements(client: &impl GenericClient) -> Result<Statements, StoreError> {
     Ok(Statements {
-        customers: client.prepare_cached(&customers_sql()).await.map_err(db)?,
-        subscriptions: client
-            .prepare_cached(&subscriptions_sql())
-            .await
-            .map_err(db)?,
+        merge: client.prepare_cached(&merge_sql()).await.map_err(db)?,
     })
 }
 
@@ -65,7 +76,7 @@ fn ticks(s: &Option<Stated>) -> Option<i64> {
 }
 
 /// Merges `changes` (of records stored after everything merged so far) into partner `key`'s
-/// projection, with nothing awaited before both statements are sent.
+/// projection, in one statement.
 pub(crate) async fn write(
     client: &impl GenericClient,
     statements: &Statements,
@@ -80,8 +91,6 @@ pub(crate) async fn write(
     let c_names: Vec<Option<&str>> = c.iter().map(|c| value(&c.name)).collect();
     let c_name_at: Vec<Option<i64>> = c.iter().map(|c| ticks(&c.name)).collect();
     let c_oldest: Vec<i64> = c.iter().map(|c| c.oldest.ticks()).collect();
-    let customer_params: [&(dyn ToSql + Sync); 5] =
-        [&key, &c_keys, &c_names, &c_name_at, &c_oldest];
     let s: Vec<(&str, &SubscriptionState)> = changes
         .subscriptions
         .iter()
@@ -101,7 +110,8 @@ pub(crate) async fn write(
     let first: Vec<i64> = s.iter().map(|(_, s)| s.first_seen.ticks()).collect();
     let last: Vec<i64> = s.iter().map(|(_, s)| s.last_change.ticks()).collect();
     let records: Vec<i64> = s.iter().map(|(_, s)| s.records as i64).collect();
-    let sub_params: [&(dyn ToSql + Sync); 15] = [
+    let product_sort: Vec<String> = s.iter().map(|(_, s)| s.product_sort()).collect();
+    let params: [&(dyn ToSql + Sync); 20] = [
         &key,
         &customer,
         &sub,
@@ -117,12 +127,16 @@ pub(crate) async fn write(
         &first,
         &last,
         &records,
+        &product_sort,
+        &c_keys,
+        &c_names,
+        &c_name_at,
+        &c_oldest,
     ];
-    futures::try_join!(
-        client.execute(&statements.customers, &customer_params),
-        client.execute(&statements.subscriptions, &sub_params),
-    )
-    .map_err(db)?;
+    client
+        .execute(&statements.merge, &params)
+        .await
+        .map_err(db)?;
     Ok(())
 }
 
@@ -135,12 +149,15 @@ fn stated(row: &Row, at: usize) -> Option<Stated> {
     })
 }
 
-/// Customer `customer_id`'s page from partner `key`'s projection, in one statement (one
-/// snapshot).
+/// A page of customer `customer_id`'s subscriptions from partner `key`'s projection, in one
+/// statement (one snapshot): `size` of them (and one more, to tell whether more follow) read
+/// from the index in the page's order.
 pub(crate) async fn read(
     client: &impl GenericClient,
     key: i64,
     customer_id: &str,
+    after: Option<&SubscriptionsAfter>,
+    size: usize,
 ) -> Result<Option<CustomerSubscriptions>, StoreError> {
     let customer = customer_key(customer_id);
     let columns = SUBSCRIPTION_COLUMNS
@@ -148,14 +165,37 @@ pub(crate) async fn read(
         .map(|c| format!("s.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let limit = i64::try_from(size.saturating_add(1)).unwrap_or(i64::MAX);
+    let where_after = if after.is_some() {
+        format!("AND {}", store_subscriptions::after("$4", "$5"))
+    } else {
+        String::new()
+    };
+    // The customer's row joined to its page (or to nothing: a customer whose records speak of
+    // no subscription, or a page past the last).
     let sql = format!(
-        "SELECT c.name, c.name_at, c.oldest, s.subscription, {columns}
+        "SELECT c.name, c.name_at, c.oldest, c.subscriptions, s.subscription, {columns}
          FROM subscription_customers c
-         LEFT JOIN subscriptions s ON s.partner = c.partner AND s.customer = c.customer
+         LEFT JOIN LATERAL (
+           SELECT * FROM subscriptions
+           WHERE partner = c.partner AND customer = c.customer {where_after}
+           ORDER BY {PAGE_ORDER} LIMIT $3
+         ) s ON true
          WHERE c.partner = $1 AND c.customer = $2"
     );
     let stmt = client.prepare_cached(&sql).await.map_err(db)?;
-    let rows = client.query(&stmt, &[&key, &customer]).await.map_err(db)?;
+    let rows = match after {
+        Some(a) => {
+            client
+                .query(
+                    &stmt,
+                    &[&key, &customer, &limit, &a.product, &a.subscription],
+                )
+                .await
+        }
+        None => client.query(&stmt, &[&key, &customer, &limit]).await,
+    }
+    .map_err(db)?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -164,24 +204,27 @@ pub(crate) async fn read(
         name: stated(first, 0),
         oldest: OperationDate::from_ticks(first.get(2)),
     };
+    let total = first.get::<_, i64>(3) as u64;
     let subs = rows
         .iter()
         .filter_map(|r| {
-            let key: Option<String> = r.get(3);
+            let key: Option<String> = r.get(4);
             Some(SubscriptionState {
                 key: key?,
-                id: r.get(4),
-                product: stated(r, 5),
-                offer_id: stated(r, 7),
-                quantity: stated(r, 9),
-                status: stated(r, 11),
-                first_seen: OperationDate::from_ticks(r.get(13)),
-                last_change: OperationDate::from_ticks(r.get(14)),
-                records: r.get::<_, i64>(15) as u64,
+                id: r.get(5),
+                product: stated(r, 6),
+                offer_id: stated(r, 8),
+                quantity: stated(r, 10),
+                status: stated(r, 12),
+                first_seen: OperationDate::from_ticks(r.get(14)),
+                last_change: OperationDate::from_ticks(r.get(15)),
+                records: r.get::<_, i64>(16) as u64,
             })
         })
         .collect::<Vec<_>>();
-    Ok(Some(CustomerSubscriptions::from_states(found, subs)))
+    Ok(Some(CustomerSubscriptions::from_states(
+        found, total, subs, size,
+    )))
 }
 
 /// Builds the projection of partners whose records were stored before it existed, from

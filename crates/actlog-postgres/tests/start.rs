@@ -154,8 +154,10 @@ async fn readiness_follows_whether_the_database_answers() {
     drop(store);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
+/// Stores 3,000 realistic records of partner `p1`, newest first (as an import of older
+/// history after newer records leaves them), then turns the database back into one of an
+/// earlier schema with `downgrade`; two servers open it at once and build the projection once.
+async fn projection_built_on_open_after(downgrade: &str) {
     use actlog_conformance::data::{DAY, base_date, realistic};
     let db = ScratchDatabase::create().await.unwrap();
     let options = PgOptions {
@@ -163,7 +165,6 @@ async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
         writers: 1,
         ..PgOptions::default()
     };
-    // Newest first, as an import of older history after newer records leaves them.
     let records: Vec<_> = (0..3_000u64)
         .map(|n| {
             let date =
@@ -177,26 +178,21 @@ async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
             store.append("p1", batch.to_vec()).await.unwrap();
         }
     }
-    // As a database of the previous schema (through 0004) holding those records.
     let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
-    client
-        .batch_execute(
-            "DROP TABLE subscriptions; DROP TABLE subscription_customers;
-             DROP TABLE subscriptions_pending; DELETE FROM schema_migrations WHERE version = 5;",
-        )
-        .await
-        .unwrap();
-    // Two servers opening at once build it once.
+    client.batch_execute(downgrade).await.unwrap();
     let (a, b) = tokio::join!(
         PgStore::open(db.url(), options),
         PgStore::open(db.url(), options)
     );
     let (store, _other) = (a.unwrap(), b.unwrap());
     for customer in ["cust-0000", "CUST-0007", "cust-0499", "cust-0500"] {
-        let kept = store.subscriptions("p1", customer).await.unwrap();
+        let kept = store
+            .subscriptions("p1", customer, None, usize::MAX)
+            .await
+            .unwrap();
         assert_eq!(
             kept,
             actlog_conformance::folded(&store, "p1", customer).await,
@@ -205,9 +201,33 @@ async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
         assert_eq!(kept.is_some(), customer != "cust-0500");
     }
     let page = store
-        .subscriptions("p1", "cust-0007")
+        .subscriptions("p1", "cust-0007", None, 100)
         .await
         .unwrap()
         .unwrap();
     assert!(!page.subscriptions.is_empty());
+    assert_eq!(page.total, page.subscriptions.len() as u64);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
+    // The schema through 0004.
+    projection_built_on_open_after(
+        "DROP TABLE subscriptions; DROP TABLE subscription_customers;
+         DROP TABLE subscriptions_pending; DELETE FROM schema_migrations WHERE version >= 5;",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_projection_from_before_subscription_pages_gets_their_order_and_counts_on_open() {
+    // The schema through 0006: the projection without each subscription's place in the page's
+    // order, nor each customer's count.
+    projection_built_on_open_after(
+        "DROP INDEX subscriptions_by_product;
+         ALTER TABLE subscriptions DROP COLUMN product_sort;
+         ALTER TABLE subscription_customers DROP COLUMN subscriptions;
+         DELETE FROM schema_migrations WHERE version = 7;",
+    )
+    .await;
 }

@@ -138,6 +138,13 @@ subs-empty = No subscriptions are known from this customer's records.
 subs-customer-activity = All activity of this customer
 subs-back = Back to the activity log
 subs-unknown-customer = This customer has no records.
+subs-summary = { $count ->
+    [one] One subscription
+   *[other] { $shown } subscriptions
+}, by product name.
+subs-more = More subscriptions
+subs-back-to-first = Back to the first
+subs-bad-page = The link to further subscriptions is not valid; showing the first ones.
 
 prefs-title = Preferences
 prefs-language = Language

@@ -138,6 +138,13 @@ subs-empty = Dai record di questo cliente non risulta alcuna sottoscrizione.
 subs-customer-activity = Tutta l'attività del cliente
 subs-back = Torna al log attività
 subs-unknown-customer = Questo cliente non ha record.
+subs-summary = { $count ->
+    [one] Una sottoscrizione
+   *[other] { $shown } sottoscrizioni
+}, per nome del prodotto.
+subs-more = Altre sottoscrizioni
+subs-back-to-first = Torna alle prime
+subs-bad-page = Il link alle sottoscrizioni successive non è valido; ecco le prime.
 
 prefs-title = Preferenze
 prefs-language = Lingua

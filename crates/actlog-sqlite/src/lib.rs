@@ -49,6 +49,7 @@ use std::sync::Arc;
 
 use actlog_domain::AuditRecord;
 use actlog_domain::query::{PageRequest, Query};
+use actlog_domain::subscriptions::SubscriptionsAfter;
 use actlog_domain::subscriptions::state::{Changes, CustomerSubscriptions};
 use actlog_store::{
     AppendError, AppendReport, BatchStream, Page, RecordReader, RecordStream, RecordWriter,
@@ -248,11 +249,14 @@ impl RecordReader for SqliteStore {
         &self,
         partner: &str,
         customer_id: &str,
+        after: Option<&SubscriptionsAfter>,
+        size: usize,
     ) -> Result<Option<CustomerSubscriptions>, StoreError> {
         let (partner, customer) = (partner.to_owned(), customer_id.to_owned());
+        let after = after.cloned();
         self.readers
             .run(move |conn, partners| match partners.find(conn, &partner)? {
-                Some(key) => subscriptions::read(conn, key, &customer),
+                Some(key) => subscriptions::read(conn, key, &customer, after.as_ref(), size),
                 None => Ok(None),
             })
             .await

@@ -69,6 +69,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0010_subscriptions",
         sql: include_str!("../migrations/0010_subscriptions.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_subscription_pages",
+        sql: include_str!("../migrations/0011_subscription_pages.sql"),
+    },
 ];
 
 /// Why the schema could not be brought up to date.

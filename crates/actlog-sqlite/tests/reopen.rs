@@ -120,12 +120,13 @@ async fn the_log_is_checkpointed_while_the_store_runs() {
     assert_eq!(store.count("p1", &everything()).await.unwrap(), 3_000);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
+/// Stores 3,000 realistic records of partner `p1`, newest first (as an import of older
+/// history after newer records leaves them), then turns the database back into one of an
+/// earlier schema with `downgrade`; opens it again and checks the projection it builds.
+async fn projection_built_on_open_after(downgrade: &str) {
     use actlog_conformance::data::{DAY, base_date, realistic};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("actlog.db");
-    // Newest first, as an import of older history after newer records leaves them.
     let records: Vec<_> = (0..3_000u64)
         .map(|n| {
             let date =
@@ -139,17 +140,15 @@ async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
             store.append("p1", batch.to_vec()).await.unwrap();
         }
     }
-    // As a database of the previous schema (through 0009) holding those records.
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "DROP TABLE subscriptions; DROP TABLE subscription_customers;
-         DROP TABLE subscriptions_pending; DELETE FROM schema_migrations WHERE version = 10;",
-    )
-    .unwrap();
+    conn.execute_batch(downgrade).unwrap();
     drop(conn);
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     for customer in ["cust-0000", "CUST-0007", "cust-0499", "cust-0500"] {
-        let kept = store.subscriptions("p1", customer).await.unwrap();
+        let kept = store
+            .subscriptions("p1", customer, None, usize::MAX)
+            .await
+            .unwrap();
         assert_eq!(
             kept,
             actlog_conformance::folded(&store, "p1", customer).await,
@@ -158,16 +157,43 @@ async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
         assert_eq!(kept.is_some(), customer != "cust-0500");
     }
     let page = store
-        .subscriptions("p1", "cust-0007")
+        .subscriptions("p1", "cust-0007", None, 100)
         .await
         .unwrap()
         .unwrap();
     assert!(!page.subscriptions.is_empty());
+    assert_eq!(page.total, page.subscriptions.len() as u64);
     // Records stored after the build merge into it.
     let later = realistic("p1", 7 + 500 * 10, base_date());
     store.append("p1", vec![later]).await.unwrap();
     assert_eq!(
-        store.subscriptions("p1", "cust-0007").await.unwrap(),
+        store
+            .subscriptions("p1", "cust-0007", None, usize::MAX)
+            .await
+            .unwrap(),
         actlog_conformance::folded(&store, "p1", "cust-0007").await
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_from_before_the_subscriptions_projection_gets_it_on_open() {
+    // The schema through 0009.
+    projection_built_on_open_after(
+        "DROP TABLE subscriptions; DROP TABLE subscription_customers;
+         DROP TABLE subscriptions_pending; DELETE FROM schema_migrations WHERE version >= 10;",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_projection_from_before_subscription_pages_gets_their_order_and_counts_on_open() {
+    // The schema through 0010: the projection without each subscription's place in the page's
+    // order, nor each customer's count.
+    projection_built_on_open_after(
+        "DROP INDEX subscriptions_by_product;
+         ALTER TABLE subscriptions DROP COLUMN product_sort;
+         ALTER TABLE subscription_customers DROP COLUMN subscriptions;
+         DELETE FROM schema_migrations WHERE version = 11;",
+    )
+    .await;
 }

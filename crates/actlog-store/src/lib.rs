@@ -22,6 +22,7 @@ pub use log::{Log, LogHead, LoggedRecord, StoredCheckpoint};
 use actlog_domain::AuditRecord;
 use actlog_domain::OperationDate;
 use actlog_domain::query::{PageRequest, Position, Query};
+use actlog_domain::subscriptions::SubscriptionsAfter;
 use actlog_domain::subscriptions::state::CustomerSubscriptions;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -195,14 +196,20 @@ pub trait RecordReader: Send + Sync {
     /// them in the same order. Streamed in batches with bounded memory, as [`Self::scan_batches`].
     fn scan_log(&self, partner: &str, skip: u64) -> BatchStream;
 
-    /// A customer's Subscriptions page (`customer_id` compared as a `CustomerId equals`
-    /// filter compares it), read from what the store keeps up to date in the transaction of
-    /// every append: exactly [`CustomerSubscriptions::fold`] of the customer's records as
-    /// [`Self::page`] lists them. `None` when the partner has no record of that customer.
+    /// A page of a customer's Subscriptions (`customer_id` compared as a `CustomerId equals`
+    /// filter compares it): at most `size` subscriptions, those following `after` in the
+    /// page's order (from the first when `None`), with how many the customer has in all. Read
+    /// from what the store keeps up to date in the transaction of every append, by an index in
+    /// the page's order (its cost does not grow with the customer's subscriptions): exactly
+    /// [`CustomerSubscriptions::fold`] of the customer's records as [`Self::page`] lists them,
+    /// cut by [`CustomerSubscriptions::page`]. `None` when the partner has no record of that
+    /// customer.
     async fn subscriptions(
         &self,
         partner: &str,
         customer_id: &str,
+        after: Option<&SubscriptionsAfter>,
+        size: usize,
     ) -> Result<Option<CustomerSubscriptions>, StoreError>;
 }
 

@@ -15,7 +15,7 @@ use crate::filter::Field;
 use crate::record::AuditRecord;
 use crate::time::OperationDate;
 
-use super::{KnownSubscription, SubscriptionBook, sort_for_page};
+use super::{KnownSubscription, SubscriptionBook, SubscriptionsAfter, sort_for_page};
 
 /// A value with the date of the newest record that stated it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,12 @@ impl SubscriptionState {
         self.first_seen = self.first_seen.min(later.first_seen);
         self.last_change = self.last_change.max(later.last_change);
         self.records += later.records;
+    }
+
+    /// Its place in the page's order by product: [`super::product_sort`] of the product kept,
+    /// which a store keeps beside it, merged with it.
+    pub fn product_sort(&self) -> String {
+        super::product_sort(self.product.as_ref().map(|p| p.value.as_str()))
     }
 
     /// The page's row.
@@ -213,30 +219,39 @@ pub struct CustomerSubscriptions {
     pub name: Option<String>,
     /// Its oldest record's date.
     pub oldest: OperationDate,
-    /// By product name, then id.
+    /// How many subscriptions its records speak of, on every page together.
+    pub total: u64,
+    /// This page's, in the page's order (by product name, then id).
     pub subscriptions: Vec<KnownSubscription>,
+    /// Whether more follow this page's last.
+    pub more: bool,
 }
 
 impl CustomerSubscriptions {
-    /// The page from what is kept.
+    /// A page from what is kept: `read`, in the page's order, holds the page's subscriptions
+    /// and, when more follow, at least one more; `total` is how many the customer has.
     pub fn from_states(
         customer: CustomerState,
-        subscriptions: impl IntoIterator<Item = SubscriptionState>,
+        total: u64,
+        read: impl IntoIterator<Item = SubscriptionState>,
+        size: usize,
     ) -> Self {
-        let mut list: Vec<KnownSubscription> = subscriptions
-            .into_iter()
-            .map(SubscriptionState::known)
-            .collect();
+        let mut list: Vec<KnownSubscription> =
+            read.into_iter().map(SubscriptionState::known).collect();
         sort_for_page(&mut list);
+        let more = list.len() > size;
+        list.truncate(size);
         CustomerSubscriptions {
             name: customer.name.map(|n| n.value),
             oldest: customer.oldest,
+            total,
             subscriptions: list,
+            more,
         }
     }
 
-    /// The reference: the fold of a customer's records, newest first as pages list them.
-    /// `None` when there are none.
+    /// The reference: the fold of a customer's records, newest first as pages list them,
+    /// every subscription on one page. `None` when there are none.
     pub fn fold<'a>(newest_first: impl IntoIterator<Item = &'a AuditRecord>) -> Option<Self> {
         let mut book = SubscriptionBook::new();
         let mut name: Option<String> = None;
@@ -248,11 +263,33 @@ impl CustomerSubscriptions {
             oldest = Some(oldest.map_or(record.operation_date, |o| o.min(record.operation_date)));
             book.observe(record);
         }
+        let subscriptions = book.into_list();
         Some(CustomerSubscriptions {
             name,
             oldest: oldest?,
-            subscriptions: book.into_list(),
+            total: subscriptions.len() as u64,
+            subscriptions,
+            more: false,
         })
+    }
+
+    /// The page of at most `size` subscriptions that follows `after` (from the first when
+    /// `None`), cut from this one.
+    pub fn page(mut self, after: Option<&SubscriptionsAfter>, size: usize) -> Self {
+        if let Some(after) = after {
+            self.subscriptions.retain(|s| s.position() > *after);
+        }
+        self.more = self.more || self.subscriptions.len() > size;
+        self.subscriptions.truncate(size);
+        self
+    }
+
+    /// Where the next page begins, when one follows.
+    pub fn next(&self) -> Option<SubscriptionsAfter> {
+        self.subscriptions
+            .last()
+            .filter(|_| self.more)
+            .map(KnownSubscription::position)
     }
 }
 
@@ -341,7 +378,8 @@ mod tests {
                 let fold = CustomerSubscriptions::fold(of_customer);
                 let page = customers.get(customer).map(|c| {
                     let own = subs.iter().filter(|((k, _), _)| k == customer).map(|(_, s)| s.clone());
-                    CustomerSubscriptions::from_states(c.clone(), own)
+                    let own: Vec<SubscriptionState> = own.collect();
+                    CustomerSubscriptions::from_states(c.clone(), own.len() as u64, own, usize::MAX)
                 });
                 prop_assert_eq!(page, fold);
             }

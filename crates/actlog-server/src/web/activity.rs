@@ -36,6 +36,10 @@ pub const PAGE_SIZE: usize = 50;
 /// The page counts a period's records up to this many, then says "more than"; counting a
 /// busy partner's whole month would cost more than showing its first page.
 pub const COUNT_LIMIT: u64 = 10_000;
+/// The count's limit when the filter reads records' text ([`Filter::reads_text`]): each record
+/// counted is read whole, so counting 10,000 matches of a common word would cost many times
+/// the page itself.
+pub const TEXT_COUNT_LIMIT: u64 = 1_000;
 
 /// The page's parameters, as the URL carries them.
 #[derive(Debug, Clone, Default)]
@@ -317,11 +321,16 @@ pub async fn show(
         }
     }
 
+    let count_limit = if query.filter.as_ref().is_some_and(Filter::reads_text) {
+        TEXT_COUNT_LIMIT
+    } else {
+        COUNT_LIMIT
+    };
     let (records, total) = match tokio::try_join!(
         state.query(&partner, state.store.page(&partner, &request)),
         state.query(
             &partner,
-            state.store.count_at_most(&partner, &query, COUNT_LIMIT + 1)
+            state.store.count_at_most(&partner, &query, count_limit + 1)
         )
     ) {
         Ok(found) => found,
@@ -347,8 +356,8 @@ pub async fn show(
     if request.after.is_some() {
         page.newest = Some(page.view.link(None));
     }
-    let (summary, counted) = if total > COUNT_LIMIT {
-        ("log-summary-many", COUNT_LIMIT)
+    let (summary, counted) = if total > count_limit {
+        ("log-summary-many", count_limit)
     } else {
         ("log-summary", total)
     };

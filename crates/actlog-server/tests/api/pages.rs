@@ -462,6 +462,89 @@ async fn the_subscriptions_page_is_the_same_when_older_records_arrive_later() {
     );
 }
 
+/// The subscriptions' product names in the order the page shows them.
+fn products(html: &str) -> Vec<String> {
+    html.split("<td class=\"product\">")
+        .skip(1)
+        .map(|rest| rest[..rest.find("<br>").unwrap()].to_owned())
+        .collect()
+}
+
+fn href(html: &str, id: &str) -> Option<String> {
+    attr(html, id, "href").map(|h| h.replace("&#38;", "&"))
+}
+
+#[tokio::test]
+async fn a_customer_with_many_subscriptions_gets_them_a_page_at_a_time() {
+    let (app, session, key) = signed_in().await;
+    // 250 subscriptions over 25 orders, with names out of order and in several cases.
+    let names: Vec<(String, String)> = (0..250)
+        .map(|n| {
+            let name = match n % 3 {
+                0 => format!("Plan {:03}", 249 - n),
+                1 => format!("plan {:03}", 249 - n),
+                _ => format!("Éclair {:03}", n),
+            };
+            (format!("SUB-{n:03}"), name)
+        })
+        .collect();
+    let orders: Vec<Value> = names
+        .chunks(10)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let lines: Vec<(&str, &str, u32)> = chunk
+                .iter()
+                .map(|(id, name)| (id.as_str(), name.as_str(), 1))
+                .collect();
+            order(&format!("o{i}"), "2026-11-20T10:00:00Z", &lines)
+        })
+        .collect();
+    post(&app, &key, Value::Array(orders)).await;
+    let mut expected: Vec<String> = names.iter().map(|(_, name)| name.clone()).collect();
+    expected.sort_by_key(|name| name.to_lowercase());
+
+    let mut shown = Vec::new();
+    let mut uri = "/customers/cust-Relecloud/subscriptions".to_owned();
+    let mut pages = Vec::new();
+    loop {
+        let html = page(&app, &session, &uri).await;
+        assert!(html.contains("250 subscriptions"), "{uri}");
+        let rows = products(&html);
+        assert!(rows.len() <= 100, "{uri}: {} rows", rows.len());
+        let first = shown.len() + 1;
+        assert!(
+            html.contains(&format!("Showing {first}–{}.", shown.len() + rows.len())),
+            "{uri}"
+        );
+        assert_eq!(href(&html, "first-page").is_some(), first > 1, "{uri}");
+        shown.extend(rows);
+        pages.push(uri.clone());
+        match href(&html, "load-more") {
+            Some(next) => uri = next,
+            None => break,
+        }
+    }
+    assert_eq!(pages.len(), 3);
+    assert_eq!(shown, expected, "every subscription once, by product name");
+
+    // A link to further subscriptions that was edited: the first page, said so, a 400.
+    let bad = app
+        .browse(
+            Method::GET,
+            "/customers/cust-Relecloud/subscriptions?after=not-a-place&first=101",
+            &session,
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let html = text(&bad);
+    assert!(html.contains("The link to further subscriptions is not valid"));
+    assert_eq!(products(&html), expected[..100]);
+    let wrapped = pages[1].replace("first=101", "first=18446744073709551615");
+    let reply = app.browse(Method::GET, &wrapped, &session, None).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test]
 async fn another_partners_customer_shows_nothing() {
     let (app, _, key) = signed_in().await;
@@ -626,6 +709,26 @@ async fn a_very_busy_period_is_counted_only_so_far() {
         .filter(|n| n % 20 == 0)
         .count();
     assert!(exact.contains(&format!(
+        "{} records",
+        actlog_server::web::format::count(day as u64, actlog_domain::catalog::Lang::En)
+    )));
+    // A free-text search reads every record it counts: it counts less far.
+    let text_limit = actlog_server::web::activity::TEXT_COUNT_LIMIT;
+    assert!(text_limit < day as u64 * 20 && (day as u64) < text_limit);
+    let searched = page(&app, &session, "/activity-log?q=contoso").await;
+    assert!(
+        searched.contains("More than 1,000 records"),
+        "{}",
+        &searched[searched.find("summary").unwrap()..][..200]
+    );
+    assert_eq!(row_ids(&searched).len(), 50);
+    let searched_day = page(
+        &app,
+        &session,
+        "/activity-log?from=2026-11-01&to=2026-11-01&q=contoso",
+    )
+    .await;
+    assert!(searched_day.contains(&format!(
         "{} records",
         actlog_server::web::format::count(day as u64, actlog_domain::catalog::Lang::En)
     )));
