@@ -162,8 +162,13 @@ async fn pages(
         "/activity-log/details?id={}",
         encode(&newest_id(running).await?)
     );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    // The page after the first, when the customer has more than one.
+    let customer_next = following_page(&client, running, &session, &customer_path).await?;
     // With the p99 bound asked for at 10 million records.
-    let views = [
+    let mut views = vec![
         (
             "activity log, default month",
             "/activity-log".to_owned(),
@@ -182,13 +187,13 @@ async fn pages(
         ("Subscriptions, busiest customer", customer_path, 25.0),
         ("a row's details, on expand", details_path, 100.0),
     ];
+    if let Some(next) = customer_next {
+        views.push(("Subscriptions, busiest customer, page 2", next, 25.0));
+    }
     let mut figures = Vec::new();
     println!(
         "pages, signed in ({requests} requests or {PAGE_BUDGET:?} each; HTML before compression):"
     );
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
     for (name, path, bound) in views {
         let url = format!("{}{path}", running.url);
         let (mut times, mut size) = (Vec::with_capacity(requests), 0);
@@ -238,6 +243,27 @@ async fn pages(
         }
     }
     Ok(figures)
+}
+
+/// The link of the page's "More" button (`id="load-more"`), if it has one.
+async fn following_page(
+    client: &reqwest::Client,
+    running: &server::Running,
+    session: &str,
+    path: &str,
+) -> anyhow::Result<Option<String>> {
+    let html = client
+        .get(format!("{}{path}", running.url))
+        .header("cookie", session)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    Ok(html.split("id=\"load-more\"").nth(1).and_then(|rest| {
+        let href = rest.split("href=\"").nth(1)?;
+        Some(href[..href.find('"')?].replace("&#38;", "&"))
+    }))
 }
 
 /// The id of the partner's newest record, through the API.
