@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use actlog_domain::OperationDate;
 use actlog_domain::subscriptions::SubscriptionsAfter;
+use actlog_domain::subscriptions::state::CustomerSubscriptions;
 use fluent_bundle::FluentValue;
 
 use crate::auth::SignedIn;
@@ -152,17 +153,21 @@ pub async fn show(
             );
         }
     };
-    let (name, oldest, total) = (page.name.clone(), page.oldest, page.total);
     let next = page.next();
+    let CustomerSubscriptions {
+        name,
+        oldest,
+        total,
+        subscriptions,
+        ..
+    } = page;
     let tz = user_time_zone(&signed_in.0, &headers);
     let today = today(&state, &tz).to_string();
     let day = |at: OperationDate| tz.to_datetime(at.timestamp()).date().to_string();
     let mut frame = Frame::new(&state, lang, "subs-title", Some(user));
     frame.here = uri.to_string();
-    let tr = frame.tr;
-    let shown = page.subscriptions.len() as u64;
-    let rows = page
-        .subscriptions
+    let shown = subscriptions.len() as u64;
+    let rows = subscriptions
         .into_iter()
         .map(|s| {
             let status_class = s.status.as_deref().unwrap_or("").to_ascii_lowercase();
